@@ -1,0 +1,119 @@
+"""HEART Field: the app factory."""
+
+import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
+from pathlib import Path
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from . import access, cli
+from .config import INSTANCE_DIR, Config
+from .extensions import csrf, db, login_manager, migrate
+from .models import utcnow
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    _require_secret_key(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+
+    from .auth.routes import bp as auth_bp
+    from .dispatch.routes import bp as dispatch_bp
+    from .field.routes import bp as field_bp
+    from .navigation.routes import bp as navigation_bp
+    from .reports.routes import bp as reports_bp
+
+    for blueprint in (auth_bp, field_bp, dispatch_bp, navigation_bp, reports_bp):
+        app.register_blueprint(blueprint)
+
+    app.before_request(access.enforce_access_rules)
+    app.after_request(_vary_on_htmx)
+    _register_error_handlers(app)
+    _register_template_filters(app)
+    cli.init_app(app)
+    return app
+
+
+def _require_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.debug or app.testing or os.environ.get("FLASK_DEBUG") == "1":
+        app.config["SECRET_KEY"] = os.urandom(32).hex()
+        return
+    raise RuntimeError("SECRET_KEY must be set (see README, Configuration).")
+
+
+def _vary_on_htmx(response):
+    """Pages answer htmx with a fragment: no cache may serve one for the other."""
+    response.vary.add("HX-Request")
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _register_error_handlers(app: Flask) -> None:
+    messages = {
+        400: "The request could not be understood.",
+        403: "You do not have access to this page.",
+        404: "Nothing here. It may have been moved, or you may not have access to it.",
+        405: "That action is not allowed here.",
+        409: "That was changed by someone else. The current state is shown.",
+        413: "That request is too large.",
+        422: "Some fields need attention.",
+        429: "Too many attempts. Wait a moment and try again.",
+        500: "Something went wrong on our side. Your last action may not have been saved.",
+    }
+
+    def handle(error):
+        code = getattr(error, "code", 500) or 500
+        message = messages.get(code, "The request could not be completed.")
+        if isinstance(error, CSRFError):
+            message = "This form has expired. Reload the page and try again."
+        if _wants_json():
+            name = getattr(error, "name", "error").lower().replace(" ", "_")
+            return jsonify(error=name, message=message), code
+        return render_template("error.html", code=code, message=message), code
+
+    for code in messages:
+        app.register_error_handler(code, handle)
+
+
+def _register_template_filters(app: Flask) -> None:
+    zone = ZoneInfo(app.config["HEART_TIMEZONE"])
+
+    @app.template_filter("local_time")
+    def local_time(value: datetime) -> str:
+        return value.astimezone(zone).strftime("%H:%M")
+
+    @app.template_filter("minutes_ago")
+    def minutes_ago(value: datetime) -> str:
+        minutes = int((utcnow() - value).total_seconds() // 60)
+        if minutes < 1:
+            return "just now"
+        if minutes < 60:
+            return f"{minutes} min"
+        return f"{minutes // 60} h {minutes % 60:02d} min"

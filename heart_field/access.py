@@ -1,0 +1,97 @@
+"""Who may use each route, and which objects each user may see.
+
+Every view declares its rule with @public or @roles(...). One before_request hook enforces
+the rules, and refuses any view that declares none (tests/web/test_access.py walks the URL
+map so a new route without a rule fails). Object checks live in the load_* helpers, so no
+view forgets them: a call that is not the user's answers 404, never revealing it exists.
+"""
+
+from typing import Callable
+
+from flask import abort, current_app, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from .extensions import db, login_manager
+from .models import Incident, Role, Team, User
+
+PUBLIC = "public"
+# Checked by the API blueprint itself (bearer token), not by the session.
+API_TOKEN = "api_token"
+ALL_SIGNED_IN = tuple(Role)
+
+
+def public(view: Callable) -> Callable:
+    view.access_rule = PUBLIC
+    return view
+
+
+def api_token(view: Callable) -> Callable:
+    view.access_rule = API_TOKEN
+    return view
+
+
+def roles(*allowed: str) -> Callable[[Callable], Callable]:
+    """Only signed-in users with one of these roles may use the view."""
+
+    def decorate(view: Callable) -> Callable:
+        view.access_rule = tuple(Role(r) for r in allowed)
+        return view
+
+    return decorate
+
+
+def rule_for(endpoint: str):
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access_rule", None)
+
+
+def enforce_access_rules():
+    """before_request hook: applies the view's declared rule."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    rule = rule_for(request.endpoint)
+    if rule is None:
+        current_app.logger.error("route %s declares no access rule", request.endpoint)
+        abort(403)
+    if rule in (PUBLIC, API_TOKEN):
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role not in rule:
+        abort(403)
+    return None
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def load_team_of(user: User) -> Team:
+    """The responder's own team; a responder with none has nothing to work."""
+    if user.team is None:
+        abort(404)
+    return user.team
+
+
+def load_incident(incident_id: int, user: User) -> Incident:
+    """An incident the user may see: dispatch and supervisors see all, a responder only
+    the calls their team has been sent to."""
+    incident = db.session.get(Incident, incident_id)
+    if incident is None or not can_see_incident(user, incident):
+        abort(404)
+    return incident
+
+
+def can_see_incident(user: User, incident: Incident) -> bool:
+    if user.role in (Role.DISPATCHER, Role.SUPERVISOR):
+        return True
+    if user.role == Role.RESPONDER and user.team_id is not None:
+        return any(a.team_id == user.team_id for a in incident.assignments)
+    return False
+
+
+def team_by_call_sign(call_sign: str) -> Team | None:
+    return db.session.scalar(select(Team).where(Team.call_sign == call_sign))

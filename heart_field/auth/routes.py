@@ -1,0 +1,65 @@
+"""Sign in and out; each role lands on its own page."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from ..access import ALL_SIGNED_IN, public, roles
+from ..extensions import db
+from ..models import Role, User
+from .forms import LoginForm
+
+bp = Blueprint("auth", __name__)
+
+LANDING = {
+    Role.RESPONDER: "field.index",
+    Role.DISPATCHER: "dispatch.index",
+    Role.NAVIGATOR: "navigation.index",
+    Role.SUPERVISOR: "reports.index",
+    Role.ADMIN: "dispatch.index",
+}
+
+
+def landing_url(user: User) -> str:
+    return url_for(LANDING[Role(user.role)])
+
+
+@bp.route("/")
+@public
+def home():
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        if user is not None and user.active and user.check_password(form.password.data):
+            login_user(user)
+            return redirect(_safe_next() or landing_url(user), code=303)
+        # One message for an unknown user and a wrong password: no hint which it was.
+        form.password.errors.append("Username or password is not right.")
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@roles(*ALL_SIGNED_IN)
+def logout():
+    logout_user()
+    flash("You are signed out.")
+    return redirect(url_for("auth.login"), code=303)
+
+
+def _safe_next() -> str | None:
+    """Only follow a `next` that stays on this site."""
+    target = request.args.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None

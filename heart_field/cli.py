@@ -1,0 +1,83 @@
+"""Command-line tools: flask --app app create-user | create-team | seed-demo."""
+
+import os
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import Discipline, Role, Team, UnitType, User
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user)
+    app.cli.add_command(create_team)
+    app.cli.add_command(seed_demo)
+
+
+def _password() -> str:
+    password = os.environ.get("HEART_PASSWORD")
+    if password:
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def add_user(username, role, password, team=None, discipline=None, display_name=None) -> User:
+    if role == Role.RESPONDER and team is None:
+        raise click.UsageError("A responder needs --team.")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        team=team,
+        discipline=discipline,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    return user
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--team", "call_sign", help="Call sign of the responder's team.")
+@click.option("--discipline", type=click.Choice([d.value for d in Discipline]))
+@click.option("--name", "display_name", help="Name shown to colleagues (default: username).")
+def create_user(username, role, call_sign, discipline, display_name):
+    """Create a user; the password comes from HEART_PASSWORD or a prompt."""
+    if db.session.scalar(select(User).where(User.username == username)):
+        raise click.ClickException(f"User {username} already exists.")
+    team = None
+    if call_sign:
+        team = db.session.scalar(select(Team).where(Team.call_sign == call_sign))
+        if team is None:
+            raise click.ClickException(f"No team {call_sign}; create it with create-team.")
+    add_user(username, role, _password(), team, discipline, display_name)
+    db.session.commit()
+    click.echo(f"Created {role} {username}.")
+
+
+@click.command("create-team")
+@click.argument("call_sign")
+@click.option("--unit", required=True, type=click.Choice([u.value for u in UnitType]))
+def create_team(call_sign, unit):
+    """Create a field team, available from now."""
+    if db.session.scalar(select(Team).where(Team.call_sign == call_sign)):
+        raise click.ClickException(f"Team {call_sign} already exists.")
+    db.session.add(Team(call_sign=call_sign, unit_type=unit))
+    db.session.commit()
+    click.echo(f"Created team {call_sign} ({unit}).")
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Fill an empty database with a demo shift (password for all: HEART_PASSWORD or 'demo-shift')."""
+    if db.session.scalar(select(func.count()).select_from(User)):
+        raise click.ClickException("The database already has users; seed-demo fills only an empty one.")
+    from .demo import seed
+
+    logins = seed(db.session, os.environ.get("HEART_PASSWORD", "demo-shift"))
+    click.echo("Demo shift created. Sign in as:")
+    for username, role in logins:
+        click.echo(f"  {username:<12} {role}")

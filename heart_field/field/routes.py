@@ -1,0 +1,121 @@
+"""The responder's screen: the team's current call and the taps that move it along."""
+
+import uuid
+from datetime import timezone
+
+from flask import Blueprint, redirect, url_for
+from flask_login import current_user
+
+from .. import status
+from ..access import load_team_of, roles
+from ..extensions import db
+from ..htmx import is_partial, render_page
+from ..models import Role
+from ..status import Action, OutcomeInput, Tap, TransitionRefused
+from .forms import DeclineForm, OutcomeForm, TapForm
+
+bp = Blueprint("field", __name__, url_prefix="/field")
+
+# Actions the status form takes; Clear goes through the outcome form.
+TAP_ACTIONS = {
+    Action.ACCEPT, Action.EN_ROUTE, Action.ON_SCENE,
+    Action.OUT_OF_SERVICE, Action.BACK_IN_SERVICE,
+}
+
+
+def _screen(status_code=200, notice=None, form=None, panel=None):
+    """The team's card, with an optional open panel (decline or outcome form)."""
+    team = load_team_of(current_user)
+    assignment = status.current_assignment(db.session, team.id)
+    return render_page(
+        "field/index.html",
+        "field/_card.html",
+        status_code,
+        team=team,
+        assignment=assignment,
+        incident=assignment.incident if assignment else None,
+        actions=status.allowed_actions(team.status, assignment),
+        new_uuid=lambda: str(uuid.uuid4()),
+        notice=notice,
+        form=form,
+        panel=panel,
+        status_actions=Action,
+    )
+
+
+@bp.route("/")
+@roles(Role.RESPONDER)
+def index():
+    return _screen()
+
+
+@bp.route("/card")
+@roles(Role.RESPONDER)
+def card():
+    """The card alone, for the screen's refresh."""
+    return _screen()
+
+
+@bp.route("/status", methods=["POST"])
+@roles(Role.RESPONDER)
+def tap():
+    form = TapForm()
+    if not form.validate() or form.action.data not in TAP_ACTIONS:
+        return _screen(422, notice=("error", "That tap could not be read. Try again."))
+    return _apply(Tap(action=Action(form.action.data), **_tap_fields(form)))
+
+
+@bp.route("/decline", methods=["GET", "POST"])
+@roles(Role.RESPONDER)
+def decline():
+    form = DeclineForm()
+    if form.is_submitted():
+        if not form.validate():
+            return _screen(422, form=form, panel="decline")
+        return _apply(Tap(action=Action.DECLINE, reason=form.reason.data, **_tap_fields(form)))
+    return _screen(form=form, panel="decline")
+
+
+@bp.route("/outcome", methods=["GET", "POST"])
+@roles(Role.RESPONDER)
+def outcome():
+    """Clear: the outcome form. Saving it records the outcome and makes the team available."""
+    form = OutcomeForm()
+    if form.is_submitted():
+        if not form.validate():
+            return _screen(422, form=form, panel="outcome")
+        outcome = OutcomeInput(
+            disposition=form.disposition.data,
+            people_served=form.people_served.data,
+            services=tuple(form.services.data or ()),
+            transport=form.transport.data,
+            police_requested=form.police_requested.data,
+            ems_requested=form.ems_requested.data,
+            notes=(form.notes.data or "").strip() or None,
+        )
+        return _apply(Tap(action=Action.CLEAR, outcome=outcome, **_tap_fields(form)))
+    return _screen(form=form, panel="outcome")
+
+
+def _tap_fields(form: TapForm) -> dict:
+    return dict(
+        client_uuid=form.client_uuid.data,
+        expected_version=form.version.data,
+        occurred_at=(
+            form.occurred_at.data.replace(tzinfo=timezone.utc) if form.occurred_at.data else None
+        ),
+        lat=form.lat.data,
+        lon=form.lon.data,
+    )
+
+
+def _apply(tap: Tap):
+    team = load_team_of(current_user)
+    try:
+        result = status.apply(db.session, team, tap, actor=current_user)
+    except TransitionRefused as refused:
+        return _screen(409, notice=("refused", f"Not applied. {refused.message}"))
+    if not is_partial():
+        return redirect(url_for("field.index"), code=303)
+    done = Action(result.event.action).label
+    return _screen(notice=("ok", f"{done}: saved."))

@@ -1,0 +1,23 @@
+"""SQLAlchemy 2.0 typed models, one module per part of the domain."""
+
+from .incidents import (
+    ACTIVE_INCIDENT_STATUSES,
+    CALL_TYPES,
+    DISPOSITIONS,
+    SERVICES,
+    Assignment,
+    Disposition,
+    Incident,
+    IncidentStatus,
+    Outcome,
+    StatusEvent,
+)
+from .people import Discipline, Role, User
+from .teams import Team, TeamStatus, UnitType
+from .types import utcnow
+
+__all__ = [
+    "ACTIVE_INCIDENT_STATUSES", "CALL_TYPES", "DISPOSITIONS", "SERVICES", "Assignment", "Discipline",
+    "Disposition", "Incident", "IncidentStatus", "Outcome", "Role", "StatusEvent", "Team",
+    "TeamStatus", "UnitType", "User", "utcnow",
+]

@@ -1,0 +1,79 @@
+"""Users and their roles."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Optional
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .teams import Team
+
+
+class Role(StrEnum):
+    RESPONDER = "responder"
+    DISPATCHER = "dispatcher"
+    NAVIGATOR = "navigator"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Discipline(StrEnum):
+    CLINICIAN = "clinician"
+    PEER_SUPPORT = "peer_support"
+    EMT = "emt"
+    CIT_OFFICER = "cit_officer"
+
+    @property
+    def label(self) -> str:
+        return DISCIPLINE_LABELS[self]
+
+
+DISCIPLINE_LABELS = {
+    Discipline.CLINICIAN: "Clinician",
+    Discipline.PEER_SUPPORT: "Peer support",
+    Discipline.EMT: "EMT",
+    Discipline.CIT_OFFICER: "CIT officer",
+}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20))
+    discipline: Mapped[Optional[str]] = mapped_column(String(20))
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    team: Mapped[Optional["Team"]] = relationship(back_populates="members")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    @property
+    def discipline_label(self) -> str:
+        return DISCIPLINE_LABELS[Discipline(self.discipline)] if self.discipline else ""
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
