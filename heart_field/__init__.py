@@ -34,6 +34,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    # Access rules run first, so a visitor is sent to sign in before any CSRF check.
+    app.before_request(access.enforce_access_rules)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -48,7 +50,6 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     for blueprint in (auth_bp, field_bp, dispatch_bp, navigation_bp, reports_bp):
         app.register_blueprint(blueprint)
 
-    app.before_request(access.enforce_access_rules)
     app.after_request(_vary_on_htmx)
     _register_error_handlers(app)
     _register_template_filters(app)

@@ -71,9 +71,13 @@ def create_team(call_sign, unit):
 
 
 @click.command("seed-demo")
-def seed_demo():
+@click.option("--if-empty", is_flag=True, help="Do nothing, successfully, when users exist.")
+def seed_demo(if_empty):
     """Fill an empty database with a demo shift (password for all: HEART_PASSWORD or 'demo-shift')."""
     if db.session.scalar(select(func.count()).select_from(User)):
+        if if_empty:
+            click.echo("The database already has users; demo data left as it is.")
+            return
         raise click.ClickException("The database already has users; seed-demo fills only an empty one.")
     from .demo import seed
 

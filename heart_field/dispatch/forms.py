@@ -1,7 +1,8 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..choices import choices
 from ..models import CALL_TYPES
 
 
@@ -9,11 +10,11 @@ class IncidentForm(FlaskForm):
     cad_number = StringField("CAD number", validators=[DataRequired(), Length(max=40)])
     call_type = SelectField(
         "Call type",
-        choices=[("", "Choose a call type")] + list(CALL_TYPES.items()),
+        choices=choices(CALL_TYPES, blank="Choose a call type"),
         validators=[DataRequired(message="Choose a call type.")],
     )
     priority = SelectField(
-        "Priority", choices=[("1", "1 (highest)"), ("2", "2"), ("3", "3")], default="2",
+        "Priority", choices=choices({"1": "1 (highest)", "2": "2", "3": "3"}), default="2",
         coerce=int, validators=[InputRequired()],
     )
     address = StringField("Address", validators=[Optional(), Length(max=200)])
@@ -25,13 +26,19 @@ class IncidentForm(FlaskForm):
     narrative = TextAreaField("Narrative", validators=[Optional(), Length(max=4000)])
     callback_phone = StringField("Callback number", validators=[Optional(), Length(max=40)])
 
-    def validate_address(self, field):
-        if not field.data and (self.lat.data is None or self.lon.data is None):
-            raise ValidationError("Give an address, or both latitude and longitude.")
-
-    def validate_lon(self, field):
-        if (field.data is None) != (self.lat.data is None):
-            raise ValidationError("Give both latitude and longitude, or neither.")
+    def validate(self, extra_validators=None) -> bool:
+        """The location needs an address or a full coordinate pair (Optional() would skip
+        per-field checks on empty fields, so this looks at them together)."""
+        valid = super().validate(extra_validators)
+        if self.lon.errors or self.lat.errors:
+            return False
+        if (self.lat.data is None) != (self.lon.data is None):
+            self.lon.errors.append("Give both latitude and longitude, or neither.")
+            return False
+        if not (self.address.data or "").strip() and self.lat.data is None:
+            self.address.errors.append("Give an address, or both latitude and longitude.")
+            return False
+        return valid
 
 
 class AssignForm(FlaskForm):

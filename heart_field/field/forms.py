@@ -1,9 +1,10 @@
 """The responder's forms. Hidden fields carry what the status machine needs."""
 
+from datetime import datetime, timezone
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateTimeField,
     FloatField,
     HiddenField,
     IntegerField,
@@ -14,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, UUID
 
+from ..choices import choices
 from ..models import DISPOSITIONS, SERVICES
 
 DECLINE_REASONS = {
@@ -25,25 +27,48 @@ DECLINE_REASONS = {
 }
 
 
-class TapForm(FlaskForm):
-    """One status tap. The UUID is rendered fresh with each screen, so a double tap or an
-    offline replay of the same button is applied once."""
+class DeviceTimeField(HiddenField):
+    """The device's clock when the tap was made, as ISO 8601; empty means "now"."""
 
-    action = HiddenField(validators=[InputRequired()])
+    def process_formdata(self, valuelist):
+        self.data = None
+        raw = valuelist[0].strip() if valuelist else ""
+        if not raw:
+            return
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError as error:
+            raise ValueError("The device time could not be read.") from error
+        self.data = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(
+            timezone.utc
+        )
+
+    def _value(self):
+        return self.data.isoformat() if self.data else ""
+
+
+class TapFields(FlaskForm):
+    """What every status tap carries. The UUID is rendered fresh with each screen, so a
+    double tap or an offline replay of the same button is applied once."""
+
     version = IntegerField(widget=widgets.HiddenInput(), validators=[InputRequired()])
     client_uuid = HiddenField(validators=[InputRequired(), UUID()])
     # Device time and position, stamped by the page's script when it runs.
-    occurred_at = DateTimeField(
-        widget=widgets.HiddenInput(), format="%Y-%m-%dT%H:%M:%S.%fZ", validators=[Optional()]
-    )
+    occurred_at = DeviceTimeField()
     lat = FloatField(widget=widgets.HiddenInput(), validators=[Optional(), NumberRange(-90, 90)])
     lon = FloatField(widget=widgets.HiddenInput(), validators=[Optional(), NumberRange(-180, 180)])
 
 
-class DeclineForm(TapForm):
+class TapForm(TapFields):
+    """A status button: the action is in the form."""
+
+    action = HiddenField(validators=[InputRequired()])
+
+
+class DeclineForm(TapFields):
     reason = SelectField(
         "Why decline?",
-        choices=[("", "Choose a reason")] + list(DECLINE_REASONS.items()),
+        choices=choices(DECLINE_REASONS, blank="Choose a reason"),
         validators=[DataRequired(message="Choose a reason.")],
     )
 
@@ -53,16 +78,16 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class OutcomeForm(TapForm):
+class OutcomeForm(TapFields):
     disposition = SelectField(
         "Disposition",
-        choices=[("", "Choose a disposition")] + [(d.code, d.label) for d in DISPOSITIONS.values()],
+        choices=choices(((d.code, d.label) for d in DISPOSITIONS.values()), blank="Choose a disposition"),
         validators=[DataRequired(message="Choose a disposition.")],
     )
     people_served = IntegerField(
         "People served", validators=[Optional(), NumberRange(0, 50)], default=1
     )
-    services = MultiCheckboxField("Services given", choices=list(SERVICES.items()))
+    services = MultiCheckboxField("Services given", choices=choices(SERVICES))
     transport = BooleanField("Transported someone")
     police_requested = BooleanField("Police requested")
     ems_requested = BooleanField("EMS requested")

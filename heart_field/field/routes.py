@@ -1,7 +1,6 @@
 """The responder's screen: the team's current call and the taps that move it along."""
 
 import uuid
-from datetime import timezone
 
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
@@ -12,7 +11,7 @@ from ..extensions import db
 from ..htmx import is_partial, render_page
 from ..models import Role
 from ..status import Action, OutcomeInput, Tap, TransitionRefused
-from .forms import DeclineForm, OutcomeForm, TapForm
+from .forms import DeclineForm, OutcomeForm, TapFields, TapForm
 
 bp = Blueprint("field", __name__, url_prefix="/field")
 
@@ -97,13 +96,11 @@ def outcome():
     return _screen(form=form, panel="outcome")
 
 
-def _tap_fields(form: TapForm) -> dict:
+def _tap_fields(form: TapFields) -> dict:
     return dict(
         client_uuid=form.client_uuid.data,
         expected_version=form.version.data,
-        occurred_at=(
-            form.occurred_at.data.replace(tzinfo=timezone.utc) if form.occurred_at.data else None
-        ),
+        occurred_at=form.occurred_at.data,
         lat=form.lat.data,
         lon=form.lon.data,
     )

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Set up and run HEART Field on this machine, or run its tests. Needs only Python 3.11+.
+
+    python3 dev.py run    # first time: virtualenv, install, database, demo shift; then serve
+    python3 dev.py test   # every test (extra arguments go to pytest)
+
+The virtual environment lives in .venv and is reinstalled when pyproject.toml changes.
+"""
+
+import hashlib
+import os
+import secrets
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+INSTANCE = ROOT / "instance"
+DEMO_PASSWORD = "demo-shift"
+
+
+def ensure_environment() -> None:
+    """Create .venv and install the project with its test extra, once per pyproject change."""
+    stamp = VENV / ".installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    if not PYTHON.exists():
+        print("Creating .venv ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    print("Installing HEART Field and its dependencies ...", flush=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-e", f"{ROOT}[test]"], check=True)
+    stamp.write_text(wanted)
+
+
+def flask(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([str(PYTHON), "-m", "flask", "--app", "app", *args],
+                          cwd=ROOT, env=env, check=True)
+
+
+def run(args: list[str]) -> int:
+    INSTANCE.mkdir(exist_ok=True)
+    key_file = INSTANCE / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+    env = {
+        **os.environ,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or key_file.read_text().strip(),
+        # Served over plain http on this machine, so the session cookie cannot be Secure.
+        "HEART_INSECURE_COOKIES": "1",
+        "HEART_PASSWORD": os.environ.get("HEART_PASSWORD", DEMO_PASSWORD),
+    }
+    flask("db", "upgrade", env=env)
+    flask("seed-demo", "--if-empty", env=env)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "5000")
+    print(f"\nHEART Field is at http://{host}:{port}/login  "
+          f"(demo password: {env['HEART_PASSWORD']}; e.g. cr1-1 for a responder, dispatch for "
+          f"the dispatcher). Stop with Ctrl+C.\n", flush=True)
+    return subprocess.call([str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2",
+                            "--worker-class", "gthread", "--threads", "8", *args, "app:app"],
+                           cwd=ROOT, env=env)
+
+
+def test(args: list[str]) -> int:
+    code = subprocess.call([str(PYTHON), "-m", "pytest", *args], cwd=ROOT)
+    if code == 5:
+        print("pytest collected no tests: that is a failure here.", file=sys.stderr)
+        return 1
+    return code
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "test"):
+        print(__doc__)
+        return 2
+    ensure_environment()
+    command, rest = sys.argv[1], sys.argv[2:]
+    return run(rest) if command == "run" else test(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
