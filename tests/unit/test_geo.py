@@ -110,7 +110,7 @@ def test_from_file_rejects_non_polygons(tmp_path):
 
 @pytest.mark.parametrize(("lat", "lon"), [(math.nan, -78.9), (36.0, math.inf), (91, 0)])
 def test_contains_rejects_bad_coordinates(limits, lat, lon):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="latitude"):
         limits.contains(lat, lon)
 
 
@@ -124,12 +124,14 @@ def test_load_city_limits_custom_path(tmp_path):
     path.write_text(json.dumps(SQUARE_WITH_HOLE), encoding="utf-8")
     custom = geo.load_city_limits(path)
     assert custom is not geo.load_city_limits()
-    assert custom.contains(3, 3) and not custom.contains(35.99, -78.90)
+    assert custom.contains(3, 3)
+    assert not custom.contains(35.99, -78.90)
 
 
 def test_bounds_match_the_bundled_polygon(limits):
     min_lon, min_lat, max_lon, max_lat = limits.bounds
-    assert min_lon < -78.90 < max_lon and min_lat < 35.99 < max_lat
+    assert min_lon < -78.90 < max_lon
+    assert min_lat < 35.99 < max_lat
     assert limits.boundary_geojson()["type"] == "MultiPolygon"
 
 
@@ -219,7 +221,8 @@ def test_gazetteer_prefers_the_zip_in_the_query(gazetteer):
     assert a.point[:2] == pytest.approx((36.020807, -78.915339))
     assert b.point[:2] == pytest.approx((36.018721, -78.912927))
     both = gazetteer.geocode("1720 Guess Rd", exactly_one=False)
-    assert isinstance(both, list) and len(both) == 2
+    assert isinstance(both, list)
+    assert len(both) == 2
 
 
 def test_gazetteer_prefers_the_city_in_the_query(tmp_path):
