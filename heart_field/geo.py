@@ -296,9 +296,8 @@ def _strip_units(tokens: list[str]) -> list[str]:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if (
-            tok in _UNIT_WORDS and out
-        ):  # never at the very start (a house number comes first)
+        # never at the very start: a house number comes first
+        if tok in _UNIT_WORDS and out:
             i += 2
             continue
         out.append(tok)
@@ -338,10 +337,9 @@ class _Entry:
 
 @dataclass(frozen=True)
 class _ParsedQuery:
-    streets: tuple[
-        tuple[str, ...], ...
-    ]  # candidate street lines (house number first), best first
-    names: tuple[tuple[str, ...], ...]  # candidate landmark names, best first
+    # candidate street lines (house number first) and landmark names, best first
+    streets: tuple[tuple[str, ...], ...]
+    names: tuple[tuple[str, ...], ...]
     city: str
     zip: str
 
@@ -399,16 +397,16 @@ class GazetteerGeocoder(Geocoder):
                 self._exact.setdefault(street, []).append(entry)
                 self._loose.setdefault(_core(list(street)), []).append(entry)
             if name:
-                self._landmarks.setdefault(name, []).append(entry)
-                # "Durham Performing Arts Center (DPAC)": also index without, and the acronym alone
-                bare = re.sub(r"\([^)]*\)", " ", address.split(",")[0])
-                self._landmarks.setdefault(tuple(_canon(_tokens(bare))), []).append(
-                    entry
+                # "Durham Performing Arts Center (DPAC)": the whole name, the name
+                # without the parenthesis, and the acronym alone
+                label = address.split(",")[0]
+                keys = {name, tuple(_canon(_tokens(re.sub(r"\([^)]*\)", " ", label))))}
+                keys.update(
+                    tuple(_canon(_tokens(a))) for a in re.findall(r"\(([^)]*)\)", label)
                 )
-                for acronym in re.findall(r"\(([^)]*)\)", address.split(",")[0]):
-                    self._landmarks.setdefault(
-                        tuple(_canon(_tokens(acronym))), []
-                    ).append(entry)
+                for key in keys:
+                    if key:
+                        self._landmarks.setdefault(key, []).append(entry)
 
     @staticmethod
     def _split_row(address: str) -> tuple[tuple[str, ...], tuple[str, ...], str, str]:
