@@ -163,8 +163,13 @@ def _load_city_limits_cached(resolved: str) -> CityLimits:
     return CityLimits.from_file(resolved)
 
 
+@functools.lru_cache(maxsize=16)
 def load_city_limits(path: str | os.PathLike[str] | None = None) -> CityLimits:
-    """The city limits from ``path`` (``None``: the bundled Durham polygon), loaded once per path."""
+    """The city limits from ``path`` (``None``: the bundled Durham polygon).
+
+    Loaded once per file (spellings of the same path share one instance) and then
+    served from memory, so the app may call this on every request.
+    """
     resolved = Path(path) if path else DEFAULT_CITY_LIMITS_PATH
     return _load_city_limits_cached(str(resolved.resolve()))
 
