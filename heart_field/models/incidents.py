@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..routing import CALL_TYPES
 from .types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -70,20 +71,6 @@ DISPOSITIONS: dict[str, Disposition] = {
             "Non-Patient Incident (Not Otherwise Listed)",
         ),
     )
-}
-
-# The calls HEART takes most (DESIGN.md: trespass, mental-health crisis, welfare checks).
-CALL_TYPES = {
-    "welfare_check": "Welfare check",
-    "mental_health_crisis": "Mental-health crisis",
-    "trespass": "Trespass",
-    "suicidal_ideation": "Suicidal thoughts (no weapon)",
-    "intoxicated_person": "Intoxicated person",
-    "substance_use": "Substance use",
-    "quality_of_life": "Quality of life / unsheltered person",
-    "panhandling": "Panhandling",
-    "nonviolent_disturbance": "Disturbance (non-violent)",
-    "crisis_line": "Crisis line (phone)",
 }
 
 SERVICES = {
