@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 typed models, one module per part of the domain."""
 
+from .audit import AuditEvent
 from .incidents import (
     ACTIVE_INCIDENT_STATUSES,
     CALL_TYPES,
@@ -17,7 +18,7 @@ from .teams import Team, TeamStatus, UnitType
 from .types import utcnow
 
 __all__ = [
-    "ACTIVE_INCIDENT_STATUSES", "CALL_TYPES", "DISPOSITIONS", "SERVICES", "Assignment", "Discipline",
+    "ACTIVE_INCIDENT_STATUSES", "AuditEvent", "CALL_TYPES", "DISPOSITIONS", "SERVICES", "Assignment", "Discipline",
     "Disposition", "Incident", "IncidentStatus", "Outcome", "Role", "StatusEvent", "Team",
     "TeamStatus", "UnitType", "User", "utcnow",
 ]
