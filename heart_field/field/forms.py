@@ -70,6 +70,7 @@ class DeclineForm(TapFields):
         "Why decline?",
         choices=choices(DECLINE_REASONS, blank="Choose a reason"),
         validators=[DataRequired(message="Choose a reason.")],
+        render_kw={"autofocus": True},
     )
 
 
@@ -83,6 +84,7 @@ class OutcomeForm(TapFields):
         "Disposition",
         choices=choices(((d.code, d.label) for d in DISPOSITIONS.values()), blank="Choose a disposition"),
         validators=[DataRequired(message="Choose a disposition.")],
+        render_kw={"autofocus": True},  # the form opens below the call: bring it into view
     )
     people_served = IntegerField(
         "People served", validators=[Optional(), NumberRange(0, 50)], default=1
