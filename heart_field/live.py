@@ -1,0 +1,187 @@
+"""The live feed: the status_events table is the feed and its id the cursor.
+
+The dispatch board and each team's screen follow it over Server-Sent Events
+(``GET /live/events``): every event after the cursor is sent with its id, so a browser
+that reconnects sends ``Last-Event-ID`` and gets what it missed; ``?after=N`` gives the
+first cursor (the page renders it, so nothing between page and stream is lost). A comment
+line every few seconds keeps proxies from closing an idle stream, and each stream ends
+after ``HEART_LIVE_STREAM_SECONDS`` so a thread is never held by a client that went away;
+the browser reconnects by itself, with ``Last-Event-ID``.
+
+Because the feed is a table, several workers and app instances on one database all see
+every event, with no broker. One catch makes that correct on PostgreSQL: ids come from a
+sequence, so two transactions can commit out of order (id 8 visible while 7 is still in
+flight); a reader that moved its cursor to 8 would skip 7 forever. Every insert into the
+feed therefore holds a transaction-level advisory lock (:func:`lock_feed`) from before the
+id is drawn until commit, so ids become visible in order. SQLite has one writer at a time,
+which gives the same guarantee.
+
+Backup requests and the dispatcher's acknowledgements are feed entries too (:func:`signal`),
+with the team's status unchanged: they are not status changes, and the status machine's
+transitions do not know them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Iterator, Optional
+
+from flask import Blueprint, Response, abort, current_app, request
+from flask_login import current_user
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from .access import roles
+from .extensions import db
+from .models import Role, StatusEvent, Team, User, utcnow
+
+# pg_advisory_xact_lock key for the feed: any constant shared by every writer.
+FEED_LOCK_KEY = 4_348_101
+
+# Feed entries that are not status changes.
+BACKUP = "backup"  # a responder asks for backup
+BACKUP_ACK = "backup_ack"  # the dispatcher has seen it
+WELFARE_ACK = "welfare_ack"  # the dispatcher checked on a team long on scene
+SIGNALS = (BACKUP, BACKUP_ACK, WELFARE_ACK)
+
+
+def lock_feed(session: Session) -> None:
+    """Serialize feed inserts until this transaction ends (PostgreSQL; SQLite needs nothing)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
+
+
+def events_after(
+    session: Session, cursor: int, team_id: Optional[int] = None, limit: int = 200
+) -> list[StatusEvent]:
+    query = select(StatusEvent).where(StatusEvent.id > cursor).order_by(StatusEvent.id).limit(limit)
+    if team_id is not None:
+        query = query.where(StatusEvent.team_id == team_id)
+    return list(session.scalars(query))
+
+
+def latest_cursor(session: Session) -> int:
+    return session.scalar(select(func.max(StatusEvent.id))) or 0
+
+
+def signal(
+    session: Session, team: Team, kind: str, actor: Optional[User], client_uuid: str,
+    incident_id: Optional[int] = None, detail: Optional[str] = None,
+    lat: Optional[float] = None, lon: Optional[float] = None,
+) -> StatusEvent:
+    """Append a feed entry that changes no status (backup, acknowledgements); commits.
+    A client UUID seen before answers with its first entry (double taps, offline replays)."""
+    if kind not in SIGNALS:
+        raise ValueError(f"unknown signal {kind!r}")
+    earlier = session.scalar(select(StatusEvent).where(StatusEvent.client_uuid == client_uuid))
+    if earlier is not None:
+        return earlier
+    now = utcnow()
+    lock_feed(session)
+    event = StatusEvent(
+        team_id=team.id, incident_id=incident_id, actor_id=actor.id if actor else None,
+        action=kind, from_status=team.status, to_status=team.status, team_version=team.version,
+        occurred_at=now, received_at=now, client_uuid=client_uuid, detail=detail, lat=lat, lon=lon,
+    )
+    session.add(event)
+    session.commit()
+    return event
+
+
+def open_backups(session: Session) -> dict[int, StatusEvent]:
+    """team id -> its latest backup request not yet acknowledged."""
+    latest = {}
+    for kind in (BACKUP, BACKUP_ACK):
+        rows = session.execute(
+            select(StatusEvent.team_id, func.max(StatusEvent.id))
+            .where(StatusEvent.action == kind).group_by(StatusEvent.team_id)
+        ).all()
+        latest[kind] = dict(rows)
+    waiting = [event_id for team_id, event_id in latest[BACKUP].items()
+               if event_id > latest[BACKUP_ACK].get(team_id, 0)]
+    if not waiting:
+        return {}
+    events = session.scalars(select(StatusEvent).where(StatusEvent.id.in_(waiting)))
+    return {e.team_id: e for e in events}
+
+
+def last_signal_times(session: Session, kind: str) -> dict[int, object]:
+    """team id -> when it last had this kind of entry."""
+    rows = session.execute(
+        select(StatusEvent.team_id, func.max(StatusEvent.received_at))
+        .where(StatusEvent.action == kind).group_by(StatusEvent.team_id)
+    ).all()
+    return dict(rows)
+
+
+# --------------------------------------------------------------------------- the stream
+
+bp = Blueprint("live", __name__, url_prefix="/live")
+
+
+def _payload(event: StatusEvent, call_sign: str) -> str:
+    """What a client needs to know something changed: no personal details."""
+    return json.dumps({
+        "team": call_sign, "action": event.action, "status": event.to_status,
+        "incident": event.incident_id,
+    })
+
+
+def format_event(event: StatusEvent, call_sign: str) -> str:
+    return f"id: {event.id}\nevent: feed\ndata: {_payload(event, call_sign)}\n\n"
+
+
+def _cursor() -> int:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("after")
+    if raw is None or raw == "":
+        return latest_cursor(db.session)
+    try:
+        cursor = int(raw)
+    except ValueError:
+        abort(400)
+    if cursor < 0:
+        abort(400)
+    return cursor
+
+
+@bp.route("/events")
+@roles(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.RESPONDER)
+def events():
+    """The feed as Server-Sent Events: every event for the board, a team's own for a responder."""
+    team_id = None
+    if current_user.role == Role.RESPONDER:
+        if current_user.team_id is None:
+            abort(404)
+        team_id = current_user.team_id
+    cursor = _cursor()
+    app = current_app._get_current_object()
+    db.session.remove()  # the stream takes a connection only while it reads
+    response = Response(_stream(app, cursor, team_id), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event straight on
+    return response
+
+
+def _stream(app, cursor: int, team_id: Optional[int]) -> Iterator[str]:
+    poll = app.config["HEART_LIVE_POLL_SECONDS"]
+    lifetime = app.config["HEART_LIVE_STREAM_SECONDS"]
+    heartbeat = app.config["HEART_LIVE_HEARTBEAT_SECONDS"]
+    started = last_sent = time.monotonic()
+    yield "retry: 2000\n: connected\n\n"
+    while time.monotonic() - started < lifetime:
+        with app.app_context():
+            found = events_after(db.session, cursor, team_id)
+            call_signs = dict(db.session.execute(select(Team.id, Team.call_sign)).all()) if found else {}
+            chunks = [format_event(e, call_signs.get(e.team_id, "")) for e in found]
+            if found:
+                cursor = found[-1].id
+        if chunks:
+            yield "".join(chunks)
+            last_sent = time.monotonic()
+            if len(found) == 200:
+                continue  # more waiting: read on at once
+        elif time.monotonic() - last_sent >= heartbeat:
+            yield ": heartbeat\n\n"
+            last_sent = time.monotonic()
+        time.sleep(poll)
