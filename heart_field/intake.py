@@ -22,6 +22,7 @@ Intake locates the call, tests it against the city limits and routes it:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping, Optional
@@ -89,12 +90,16 @@ class Dispatching:
         except (OSError, ValueError, TypeError) as error:
             raise ValueError(f"HEART_CITY_LIMITS: {error}") from error
         try:
-            geocoder = make_geocoder(
-                config.get("HEART_GEOCODER") or "gazetteer", config.get("HEART_GEOCODER_DOMAIN")
-            )
+            geocoder = _geocoder(config.get("HEART_GEOCODER") or "gazetteer", config.get("HEART_GEOCODER_DOMAIN"))
         except ValueError as error:
             raise ValueError(f"HEART_GEOCODER: {error}") from error
         return cls(limits, geocoder, hours, zone)
+
+
+@functools.lru_cache(maxsize=4)
+def _geocoder(name: str, domain: Optional[str]) -> AddressLocator:
+    """One per process and setting: the gazetteer index and a service's rate limit are shared."""
+    return make_geocoder(name, domain)
 
 
 def init_app(app) -> None:

@@ -156,7 +156,6 @@ def events():
         team_id = current_user.team_id
     cursor = _cursor()
     app = current_app._get_current_object()
-    db.session.remove()  # the stream takes a connection only while it reads
     response = Response(_stream(app, cursor, team_id), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event straight on
