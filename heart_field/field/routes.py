@@ -141,4 +141,4 @@ def backup():
                 incident_id=assignment.incident_id, lat=form.lat.data, lon=form.lon.data)
     if not is_partial():
         return redirect(url_for("field.index"), code=303)
-    return _screen(notice=("ok", "Backup requested. Dispatch has been alerted."))
+    return _screen(notice=("ok", "Backup requested."))

@@ -4,6 +4,7 @@
   "use strict";
 
   var lastEventId = null;
+  var received = [];  // ids of the feed events this page has heard, in order
   var connected = false;
   var lastRefresh = Date.now();
   // While the stream is open, polled regions skip their timer, except this often (time-outs and
@@ -19,7 +20,10 @@
     }
     var source = new EventSource(url, { withCredentials: true });
     source.addEventListener("feed", function (event) {
-      if (event.lastEventId) lastEventId = event.lastEventId;
+      if (event.lastEventId) {
+        lastEventId = event.lastEventId;
+        received.push(Number(event.lastEventId));
+      }
     });
     return source;
   };
@@ -46,7 +50,11 @@
     if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-poll-fallback")) return;
     var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
     var fromFeed = trigger && typeof trigger.type === "string" && trigger.type.indexOf("sse:") === 0;
-    if (!fromFeed && connected && Date.now() - lastRefresh < QUIET_REFRESH_MS) event.preventDefault();
+    if (!fromFeed && connected && Date.now() - lastRefresh < QUIET_REFRESH_MS) {
+      event.preventDefault();
+      return;
+    }
+    document.body.setAttribute("data-refreshed-by", fromFeed ? "feed" : "timer");
   });
 
   // Sound (Web Audio: no file to fetch) once the page has had a tap or key press, as browsers require.
@@ -77,7 +85,11 @@
       tone.stop(start + i * 0.35 + 0.32);
     }
   }
-  window.heartLive = { ring: ring, lastEventId: function () { return lastEventId; } };
+  window.heartLive = {
+    ring: ring,
+    lastEventId: function () { return lastEventId; },
+    received: function () { return received.slice(); }
+  };
 
   // What has been announced already, so a refresh that shows the same thing stays quiet.
   var seen = {};

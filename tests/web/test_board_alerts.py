@@ -65,7 +65,7 @@ def test_backup_is_one_tap_and_alerts_the_board_until_acknowledged(sign_in, crew
     request_id = str(uuid.uuid4())
     asked = crew.post("/field/backup", {"client_uuid": request_id, "lat": "35.99", "lon": "-78.90"}, htmx=True)
     assert asked.status_code == 200
-    assert "Backup requested. Dispatch has been alerted." in asked.text
+    assert "Backup requested." in asked.text and "Dispatch has been alerted." in asked.text
     again = crew.post("/field/backup", {"client_uuid": request_id}, htmx=True)  # a double tap
     assert again.status_code == 200
     backups = db.session.scalars(select(StatusEvent).where(StatusEvent.action == "backup")).all()
