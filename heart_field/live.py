@@ -8,6 +8,10 @@ line every few seconds keeps proxies from closing an idle stream, and each strea
 after ``HEART_LIVE_STREAM_SECONDS`` so a thread is never held by a client that went away;
 the browser reconnects by itself, with ``Last-Event-ID``.
 
+Streams do not each poll the database: per app and process one :class:`Bell` thread reads
+the newest id every ``HEART_LIVE_POLL_SECONDS`` and wakes the streams, which then read what
+is theirs.
+
 Because the feed is a table, several workers and app instances on one database all see
 every event, with no broker. One catch makes that correct on PostgreSQL: ids come from a
 sequence, so two transactions can commit out of order (id 8 visible while 7 is still in
@@ -24,6 +28,8 @@ transitions do not know them.
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 from typing import Iterator, Optional
 
@@ -35,6 +41,8 @@ from sqlalchemy.orm import Session
 from .access import roles
 from .extensions import db
 from .models import Role, StatusEvent, Team, User, utcnow
+
+log = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock key for the feed: any constant shared by every writer.
 FEED_LOCK_KEY = 4_348_101
@@ -162,20 +170,77 @@ def events():
     return response
 
 
+class Bell:
+    """One thread per app and process reads the feed's newest id and wakes the streams waiting
+    for something past what they have, so an idle board costs one small query per poll per
+    process, not one per open stream. It runs only while some stream is waiting.
+    The database stays the truth: a stream woken by the bell reads the events itself."""
+
+    def __init__(self, app):
+        self.app = app
+        self.latest = 0
+        self._changed = threading.Condition()
+        self._waiting = 0
+        self._running = False
+
+    def wait_past(self, mark: int, timeout: float) -> None:
+        """Return once the feed's newest id is past `mark`, or after `timeout` seconds."""
+        with self._changed:
+            self._waiting += 1
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._watch, name="heart-live-bell", daemon=True).start()
+            try:
+                if self.latest <= mark:
+                    self._changed.wait(timeout)
+            finally:
+                self._waiting -= 1
+
+    def _watch(self) -> None:
+        poll = self.app.config["HEART_LIVE_POLL_SECONDS"]
+        while True:
+            with self._changed:
+                if self._waiting == 0:
+                    self._running = False
+                    return
+            try:
+                with self.app.app_context():
+                    latest = latest_cursor(db.session)
+            except Exception:  # noqa: BLE001 - a failed read must not kill the bell
+                log.warning("live feed: could not read the newest event id", exc_info=True)
+                latest = self.latest
+            with self._changed:
+                if latest != self.latest:
+                    self.latest = latest
+                    self._changed.notify_all()
+            time.sleep(poll)
+
+
+_bells_lock = threading.Lock()
+
+
+def bell_for(app) -> Bell:
+    with _bells_lock:
+        bell = app.extensions.get("heart_live_bell")
+        if bell is None:
+            bell = app.extensions["heart_live_bell"] = Bell(app)
+        return bell
+
+
 def _stream(app, cursor: int, team_id: Optional[int]) -> Iterator[str]:
-    poll = app.config["HEART_LIVE_POLL_SECONDS"]
     lifetime = app.config["HEART_LIVE_STREAM_SECONDS"]
     heartbeat = app.config["HEART_LIVE_HEARTBEAT_SECONDS"]
+    bell = bell_for(app)
     started = last_sent = time.monotonic()
     yield "retry: 2000\n: connected\n\n"
-    while time.monotonic() - started < lifetime:
+    while True:
+        mark = bell.latest  # what the bell had seen before this read
         with app.app_context():
             found = events_after(db.session, cursor, team_id)
             call_signs = dict(db.session.execute(select(Team.id, Team.call_sign)).all()) if found else {}
             chunks = [format_event(e, call_signs.get(e.team_id, "")) for e in found]
-            if found:
-                cursor = found[-1].id
-        if chunks:
+        if found:
+            cursor = found[-1].id
             yield "".join(chunks)
             last_sent = time.monotonic()
             if len(found) == 200:
@@ -183,4 +248,7 @@ def _stream(app, cursor: int, team_id: Optional[int]) -> Iterator[str]:
         elif time.monotonic() - last_sent >= heartbeat:
             yield ": heartbeat\n\n"
             last_sent = time.monotonic()
-        time.sleep(poll)
+        left = lifetime - (time.monotonic() - started)
+        if left <= 0:
+            return
+        bell.wait_past(max(mark, cursor), min(left, heartbeat))
