@@ -33,7 +33,7 @@ import threading
 import time
 from typing import Iterator, Optional
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, has_app_context, request
 from flask_login import current_user
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -94,6 +94,7 @@ def signal(
     )
     session.add(event)
     session.commit()
+    nudge()
     return event
 
 
@@ -171,17 +172,36 @@ def events():
 
 
 class Bell:
-    """One thread per app and process reads the feed's newest id and wakes the streams waiting
-    for something past what they have, so an idle board costs one small query per poll per
-    process, not one per open stream. It runs only while some stream is waiting.
-    The database stays the truth: a stream woken by the bell reads the events itself."""
+    """One thread per app and process follows the feed and keeps its latest events, formatted,
+    for the streams of that process: an idle board costs one small query per poll per
+    process, and an event costs one read per process, not one per open stream. A stream
+    further behind than the bell's memory (a resume after a long gap) reads the database
+    itself. The thread runs only while some stream is waiting."""
+
+    KEEP = 1000  # events kept in memory
 
     def __init__(self, app):
         self.app = app
-        self.latest = 0
+        self.latest = 0  # the newest id read
+        self._floor: Optional[int] = None  # the memory holds every event after this id
+        self._recent: list[tuple[int, int, str]] = []  # (id, team id, SSE text)
         self._changed = threading.Condition()
         self._waiting = 0
         self._running = False
+        self._poked = threading.Event()
+
+    def poke(self) -> None:
+        """Read now: this process has just written an event."""
+        self._poked.set()
+
+    def since(self, cursor: int, team_id: Optional[int]) -> Optional[tuple[list[str], int]]:
+        """(messages after cursor, new cursor) from memory, or None when memory does not reach back."""
+        with self._changed:
+            if not self._running or self._floor is None or cursor < self._floor:
+                return None
+            chunks = [text for event_id, team, text in self._recent
+                      if event_id > cursor and (team_id is None or team == team_id)]
+            return chunks, max(cursor, self.latest)
 
     def wait_past(self, mark: int, timeout: float) -> None:
         """Return once the feed's newest id is past `mark`, or after `timeout` seconds."""
@@ -189,34 +209,62 @@ class Bell:
             self._waiting += 1
             if not self._running:
                 self._running = True
+                self._floor = None
                 threading.Thread(target=self._watch, name="heart-live-bell", daemon=True).start()
             try:
-                if self.latest <= mark:
+                if self.latest <= mark or self._floor is None:
                     self._changed.wait(timeout)
             finally:
                 self._waiting -= 1
 
+    def _read(self) -> None:
+        with self.app.app_context():
+            if self._floor is None:
+                latest = latest_cursor(db.session)
+                with self._changed:
+                    self.latest = self._floor = latest
+                    self._recent = []
+                    self._changed.notify_all()
+                return
+            found = events_after(db.session, self.latest)
+            if not found:
+                return
+            call_signs = dict(db.session.execute(select(Team.id, Team.call_sign)).all())
+            fresh = [(e.id, e.team_id, format_event(e, call_signs.get(e.team_id, ""))) for e in found]
+        with self._changed:
+            self._recent.extend(fresh)
+            if len(self._recent) > self.KEEP:
+                dropped = self._recent[: len(self._recent) - self.KEEP]
+                self._recent = self._recent[len(dropped):]
+                self._floor = dropped[-1][0]
+            self.latest = fresh[-1][0]
+            self._changed.notify_all()
+
     def _watch(self) -> None:
         poll = self.app.config["HEART_LIVE_POLL_SECONDS"]
         while True:
+            try:
+                self._read()
+            except Exception:  # noqa: BLE001 - a failed read must not kill the bell
+                log.warning("live feed: could not read the feed", exc_info=True)
+            self._poked.wait(poll)
+            self._poked.clear()
             with self._changed:
                 if self._waiting == 0:
                     self._running = False
                     return
-            try:
-                with self.app.app_context():
-                    latest = latest_cursor(db.session)
-            except Exception:  # noqa: BLE001 - a failed read must not kill the bell
-                log.warning("live feed: could not read the newest event id", exc_info=True)
-                latest = self.latest
-            with self._changed:
-                if latest != self.latest:
-                    self.latest = latest
-                    self._changed.notify_all()
-            time.sleep(poll)
 
 
 _bells_lock = threading.Lock()
+
+
+def nudge() -> None:
+    """After a commit that added feed events: this process's streams hear them at once
+    (other processes within HEART_LIVE_POLL_SECONDS)."""
+    if has_app_context():
+        bell = current_app.extensions.get("heart_live_bell")
+        if bell is not None:
+            bell.poke()
 
 
 def bell_for(app) -> Bell:
@@ -234,16 +282,23 @@ def _stream(app, cursor: int, team_id: Optional[int]) -> Iterator[str]:
     started = last_sent = time.monotonic()
     yield "retry: 2000\n: connected\n\n"
     while True:
-        mark = bell.latest  # what the bell had seen before this read
-        with app.app_context():
-            found = events_after(db.session, cursor, team_id)
-            call_signs = dict(db.session.execute(select(Team.id, Team.call_sign)).all()) if found else {}
-            chunks = [format_event(e, call_signs.get(e.team_id, "")) for e in found]
-        if found:
-            cursor = found[-1].id
+        mark = bell.latest  # seen by the bell before this read
+        remembered = bell.since(cursor, team_id)
+        if remembered is not None:
+            chunks, cursor = remembered
+            more = False
+        else:
+            with app.app_context():
+                found = events_after(db.session, cursor, team_id)
+                call_signs = dict(db.session.execute(select(Team.id, Team.call_sign)).all()) if found else {}
+                chunks = [format_event(e, call_signs.get(e.team_id, "")) for e in found]
+            if found:
+                cursor = found[-1].id
+            more = len(found) == 200
+        if chunks:
             yield "".join(chunks)
             last_sent = time.monotonic()
-            if len(found) == 200:
+            if more:
                 continue  # more waiting: read on at once
         elif time.monotonic() - last_sent >= heartbeat:
             yield ": heartbeat\n\n"
@@ -251,4 +306,6 @@ def _stream(app, cursor: int, team_id: Optional[int]) -> Iterator[str]:
         left = lifetime - (time.monotonic() - started)
         if left <= 0:
             return
-        bell.wait_past(max(mark, cursor), min(left, heartbeat))
+        # A team's stream read from the database has seen everything up to `mark`, its own or not.
+        bell.wait_past(cursor if team_id is None or remembered is not None else max(cursor, mark),
+                       min(left, heartbeat))

@@ -229,6 +229,7 @@ def apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> Tran
         if earlier is None:
             raise
         return TransitionResult(earlier, applied=False)
+    live.nudge()
     session.refresh(team)
     return TransitionResult(event, applied=True)
 
