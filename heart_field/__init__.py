@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from . import access, cli
+from . import access, cli, intake
 from .config import INSTANCE_DIR, Config
 from .extensions import csrf, db, login_manager, migrate
 from .models import utcnow
@@ -30,6 +30,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     _require_secret_key(app)
+    intake.init_app(app)  # city limits, geocoder, service hours: a bad setting stops start-up
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
@@ -44,10 +45,11 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from .auth.routes import bp as auth_bp
     from .dispatch.routes import bp as dispatch_bp
     from .field.routes import bp as field_bp
+    from .live import bp as live_bp
     from .navigation.routes import bp as navigation_bp
     from .reports.routes import bp as reports_bp
 
-    for blueprint in (auth_bp, field_bp, dispatch_bp, navigation_bp, reports_bp):
+    for blueprint in (auth_bp, field_bp, dispatch_bp, live_bp, navigation_bp, reports_bp):
         app.register_blueprint(blueprint)
 
     app.after_request(_vary_on_htmx)

@@ -27,6 +27,12 @@ class Config:
     HEART_ACCEPT_TIMEOUT_MINUTES = _int("HEART_ACCEPT_TIMEOUT_MINUTES", 2)
     HEART_ON_SCENE_WELFARE_MINUTES = _int("HEART_ON_SCENE_WELFARE_MINUTES", 45)
 
+    # The live feed (heart_field/live.py): how often a stream reads the feed, how long one
+    # stream lasts before the browser reconnects (with Last-Event-ID), and the keep-alive.
+    HEART_LIVE_POLL_SECONDS = float(os.environ.get("HEART_LIVE_POLL_SECONDS", 0.25))
+    HEART_LIVE_STREAM_SECONDS = float(os.environ.get("HEART_LIVE_STREAM_SECONDS", 300))
+    HEART_LIVE_HEARTBEAT_SECONDS = float(os.environ.get("HEART_LIVE_HEARTBEAT_SECONDS", 15))
+
     # A page left open through a long call must still post: the session bounds the token.
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
@@ -42,3 +48,6 @@ class TestConfig(Config):
     SECRET_KEY = "test-only-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SESSION_COOKIE_SECURE = False
+    HEART_LIVE_STREAM_SECONDS = 1.0  # a test reading a stream to its end waits no longer
+    # Tests run at any hour: those about service hours set a window of their own.
+    HEART_SERVICE_HOURS = "00:00-24:00"

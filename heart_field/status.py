@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import live
 from .models import (
     DISPOSITIONS,
     Assignment,
@@ -200,6 +201,7 @@ def apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> Tran
             f"{team.call_sign} changed before this tap arrived: it is now {team.status_label}.",
             team,
         )
+    live.lock_feed(session)  # ids must become visible in order: see live.py
     event = StatusEvent(
         team_id=team.id,
         incident_id=incident.id if incident else None,
@@ -227,6 +229,7 @@ def apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> Tran
         if earlier is None:
             raise
         return TransitionResult(earlier, applied=False)
+    live.nudge()
     session.refresh(team)
     return TransitionResult(event, applied=True)
 

@@ -94,3 +94,11 @@ class OutcomeForm(TapFields):
     police_requested = BooleanField("Police requested")
     ems_requested = BooleanField("EMS requested")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+
+class BackupForm(FlaskForm):
+    """One tap: the UUID makes a double tap or an offline replay count once."""
+
+    client_uuid = HiddenField(validators=[InputRequired(), UUID()])
+    lat = FloatField(widget=widgets.HiddenInput(), validators=[Optional(), NumberRange(-90, 90)])
+    lon = FloatField(widget=widgets.HiddenInput(), validators=[Optional(), NumberRange(-180, 180)])
