@@ -16,10 +16,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .extensions import SQLITE_BEGIN
 from .models import (
     DISPOSITIONS,
     Assignment,
@@ -155,6 +156,16 @@ def current_assignment(session: Session, team_id: int) -> Optional[Assignment]:
 
 def apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> TransitionResult:
     """Apply one tap and commit, or raise TransitionRefused having changed nothing."""
+    _begin_write(session)
+    try:
+        return _apply(session, team, tap, actor)
+    finally:
+        # End the write transaction however it went (after a commit this does nothing),
+        # so no lock is held while the caller renders its answer.
+        session.rollback()
+
+
+def _apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> TransitionResult:
     earlier = session.scalar(select(StatusEvent).where(StatusEvent.client_uuid == tap.client_uuid))
     if earlier is not None:
         if earlier.team_id != team.id:
@@ -229,6 +240,28 @@ def apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> Tran
         return TransitionResult(earlier, applied=False)
     session.refresh(team)
     return TransitionResult(event, applied=True)
+
+
+# Key of the PostgreSQL advisory lock that status changes take in turn (any fixed number).
+STATUS_LOCK = 7_100_001
+
+
+def _begin_write(session: Session) -> None:
+    """Start apply()'s own transaction, in which it reads the team afresh and writes.
+
+    Status changes take turns, so status_events ids commit in increasing order and a
+    reader following the feed by id (its cursor) can never step past an event that
+    commits later. On SQLite, BEGIN IMMEDIATE takes the write lock (waiting up to
+    busy_timeout for it); on PostgreSQL a transaction-scoped advisory lock does the same,
+    released at commit or rollback. The caller's reads end first (commit expires what it
+    loaded, so the team and its call are read again under the lock).
+    """
+    session.commit()
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+    elif dialect == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(STATUS_LOCK)))
 
 
 def _position(tap: Tap, now: datetime) -> dict[str, Any]:

@@ -21,8 +21,8 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def app(tmp_path):
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
-    app = create_app(TestConfig)
-    app.config.update(SQLALCHEMY_DATABASE_URI=url)
+    # The URL must be in the config create_app() sees: Flask-SQLAlchemy makes its engine there.
+    app = create_app(type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
     with app.app_context():
         db.drop_all()
         db.create_all()
