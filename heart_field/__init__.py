@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from . import access, cli
+from . import access, cli, headers
 from .config import INSTANCE_DIR, Config
 from .extensions import csrf, db, login_manager, migrate
 from .models import utcnow
@@ -51,6 +51,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
 
     app.after_request(_vary_on_htmx)
+    headers.init_app(app)
     _register_error_handlers(app)
     _register_template_filters(app)
     cli.init_app(app)
