@@ -31,6 +31,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     _require_secret_key(app)
+    if app.debug:
+        app.config["SESSION_COOKIE_SECURE"] = False  # the debug server speaks plain http
     if app.config["HEART_PROXIES"]:
         # The client's own address (for sign-in throttling) and scheme (for HSTS) as the
         # trusted proxies report them.

@@ -7,6 +7,7 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from . import audit
 from .extensions import db
 from .models import Discipline, Role, Team, UnitType, User
 from .passwords import PasswordRejected, check_new_password
@@ -61,7 +62,9 @@ def create_user(username, role, call_sign, discipline, display_name):
         check_new_password(password, username)
     except PasswordRejected as rejected:
         raise click.ClickException(str(rejected)) from None
-    add_user(username, role, password, team, discipline, display_name)
+    user = add_user(username, role, password, team, discipline, display_name)
+    db.session.flush()
+    audit.record(db.session, None, "grant_role", "user", user.id, detail=f"{role} (command line)")
     db.session.commit()
     click.echo(f"Created {role} {username}.")
 

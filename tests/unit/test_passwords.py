@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from heart_field.extensions import db
-from heart_field.models import User
+from heart_field.models import AuditEvent, User
 from heart_field.passwords import PasswordRejected, check_new_password
 
 
@@ -39,3 +39,6 @@ def test_create_user_accepts_a_good_password(app, runner):
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.username == "alex"))
     assert user.check_password("ninth street lantern tuesday")
+    granted = db.session.scalar(select(AuditEvent))
+    assert (granted.action, granted.object_id, granted.detail) == (
+        "grant_role", str(user.id), "dispatcher (command line)")

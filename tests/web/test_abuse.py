@@ -79,6 +79,15 @@ def test_session_cookie_is_secure_httponly_and_lax_outside_debugging(tmp_path, m
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def test_session_cookie_is_not_secure_while_debugging(tmp_path):
+    """The debug server speaks plain http: a Secure cookie would never come back."""
+    debugging = type("Debugging", (Config,), {
+        "DEBUG": True, "SECRET_KEY": "dev", "SESSION_COOKIE_SECURE": True,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.db'}"})
+    cookie = create_app(debugging).test_client().get("/login").headers["Set-Cookie"]
+    assert "Secure" not in cookie and "HttpOnly" in cookie
+
+
 def test_secret_key_is_required_outside_debugging_and_testing(monkeypatch):
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
