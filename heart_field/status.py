@@ -253,8 +253,9 @@ def _begin_write(session: Session) -> None:
     reader following the feed by id (its cursor) can never step past an event that
     commits later. On SQLite, BEGIN IMMEDIATE takes the write lock (waiting up to
     busy_timeout for it); on PostgreSQL a transaction-scoped advisory lock does the same,
-    released at commit or rollback. The caller's reads end first (commit expires what it
-    loaded, so the team and its call are read again under the lock).
+    released at commit or rollback. The caller's transaction ends first: anything it has
+    pending is committed, and what it loaded expires, so the team and its call are read
+    again under the lock.
     """
     session.commit()
     dialect = session.get_bind().dialect.name
