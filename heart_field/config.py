@@ -16,7 +16,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'heart_field.db'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: SQL errors (and their tracebacks in the log) never show the values,
+    # which may be personal details.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
     HEART_CITY_LIMITS = os.environ.get("HEART_CITY_LIMITS")  # None: bundled Durham polygon
     HEART_GEOCODER = os.environ.get("HEART_GEOCODER", "gazetteer")
@@ -40,7 +42,15 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("HEART_INSECURE_COOKIES") != "1"
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("HEART_SESSION_HOURS", 13))
+    # Absolute: a sign-in lasts a shift and an hour, however busy the session is.
+    HEART_SESSION_MAX_AGE = PERMANENT_SESSION_LIFETIME
+    # Failed sign-ins allowed per account, and per network address (an ECC office shares one).
+    HEART_SIGNIN_LIMIT_ACCOUNT = os.environ.get("HEART_SIGNIN_LIMIT_ACCOUNT", "5 per minute; 20 per hour")
+    HEART_SIGNIN_LIMIT_ADDRESS = os.environ.get("HEART_SIGNIN_LIMIT_ADDRESS", "20 per minute; 100 per hour")
+    RATELIMIT_HEADERS_ENABLED = True  # a refused sign-in says when to retry (Retry-After)
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Reverse proxies in front that set X-Forwarded-For/-Proto (0: none, the client is direct).
+    HEART_PROXIES = _int("HEART_PROXIES", 0)
 
 
 class TestConfig(Config):

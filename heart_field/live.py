@@ -16,7 +16,7 @@ Because the feed is a table, several workers and app instances on one database a
 every event, with no broker. One catch makes that correct on PostgreSQL: ids come from a
 sequence, so two transactions can commit out of order (id 8 visible while 7 is still in
 flight); a reader that moved its cursor to 8 would skip 7 forever. Every insert into the
-feed therefore holds a transaction-level advisory lock (:func:`lock_feed`) from before the
+feed therefore holds a transaction-level advisory lock (:func:`begin_feed_write`) from before the
 id is drawn until commit, so ids become visible in order. SQLite has one writer at a time,
 which gives the same guarantee.
 
@@ -39,7 +39,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from .access import roles
-from .extensions import db
+from .extensions import SQLITE_BEGIN, db
 from .models import Role, StatusEvent, Team, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,22 @@ WELFARE_ACK = "welfare_ack"  # the dispatcher checked on a team long on scene
 SIGNALS = (BACKUP, BACKUP_ACK, WELFARE_ACK)
 
 
-def lock_feed(session: Session) -> None:
-    """Serialize feed inserts until this transaction ends (PostgreSQL; SQLite needs nothing)."""
-    if session.get_bind().dialect.name == "postgresql":
+def begin_feed_write(session: Session) -> None:
+    """Start a transaction that writes to the feed, taking turns with every other writer.
+
+    Writers take turns, so status_events ids commit in increasing order and a reader
+    following the feed by id can never step past an event that commits later. On SQLite,
+    BEGIN IMMEDIATE takes the write lock up front (waiting up to busy_timeout), so a
+    read-then-write transaction cannot fail with "database is locked"; on PostgreSQL a
+    transaction-level advisory lock does the same, released at commit or rollback. The
+    caller's transaction ends first: anything pending is committed, and what it loaded
+    expires, so rows are read again under the lock.
+    """
+    session.commit()
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+    elif dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
 
 
@@ -82,11 +95,11 @@ def signal(
     A client UUID seen before answers with its first entry (double taps, offline replays)."""
     if kind not in SIGNALS:
         raise ValueError(f"unknown signal {kind!r}")
+    begin_feed_write(session)
     earlier = session.scalar(select(StatusEvent).where(StatusEvent.client_uuid == client_uuid))
     if earlier is not None:
         return earlier
     now = utcnow()
-    lock_feed(session)
     event = StatusEvent(
         team_id=team.id, incident_id=incident_id, actor_id=actor.id if actor else None,
         action=kind, from_status=team.status, to_status=team.status, team_version=team.version,

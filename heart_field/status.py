@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -156,6 +156,16 @@ def current_assignment(session: Session, team_id: int) -> Optional[Assignment]:
 
 def apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> TransitionResult:
     """Apply one tap and commit, or raise TransitionRefused having changed nothing."""
+    live.begin_feed_write(session)
+    try:
+        return _apply(session, team, tap, actor)
+    finally:
+        # End the write transaction however it went (after a commit this does nothing),
+        # so no lock is held while the caller renders its answer.
+        session.rollback()
+
+
+def _apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> TransitionResult:
     earlier = session.scalar(select(StatusEvent).where(StatusEvent.client_uuid == tap.client_uuid))
     if earlier is not None:
         if earlier.team_id != team.id:
@@ -201,7 +211,6 @@ def apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> Tran
             f"{team.call_sign} changed before this tap arrived: it is now {team.status_label}.",
             team,
         )
-    live.lock_feed(session)  # ids must become visible in order: see live.py
     event = StatusEvent(
         team_id=team.id,
         incident_id=incident.id if incident else None,

@@ -161,7 +161,7 @@ def test_feed_ids_become_visible_in_order(two_instances):
     with one.app_context():
         first = db.session  # the slow writer
         team = first.scalar(select(Team).where(Team.call_sign == "CR-1"))
-        live.lock_feed(first)
+        live.begin_feed_write(first)
         slow = StatusEvent(team_id=team.id, action="backup", from_status="available", to_status="available",
                            team_version=1, occurred_at=utcnow(), received_at=utcnow(),
                            client_uuid=str(uuid.uuid4()))
