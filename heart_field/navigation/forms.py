@@ -35,4 +35,4 @@ class ConnectionForm(FlaskForm):
 class CloseForm(FlaskForm):
     reason = RadioField("Reason", choices=choices(CLOSE_REASONS),
                         validators=[InputRequired(message="Choose a reason.")])
-    note = TextAreaField("Closing note", validators=[Optional(), Length(max=1000)])
+    close_note = TextAreaField("Closing note", validators=[Optional(), Length(max=1000)])

@@ -179,7 +179,7 @@ def connection(referral_id: int):
 def close(referral_id: int):
     def do(referral, form):
         referrals.close(db.session, referral, current_user, form.reason.data,
-                        (form.note.data or "").strip() or None)
+                        (form.close_note.data or "").strip() or None)
 
     return _act(referral_id, CloseForm(), "close_form", do, "Closed.")
 
