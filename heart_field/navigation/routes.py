@@ -88,7 +88,7 @@ def export():
             row.append(r.sensitive_notes)
         writer.writerow([_cell(v) for v in row])
     audit.record(db.session, current_user, "export_referrals", "referral", None,
-                 f"{len(rows)} referrals, view {view}")
+                 f"{len(rows)} exported, view {view}")
     db.session.commit()
     stamp = utcnow().astimezone(zone()).strftime("%Y%m%d-%H%M")
     return Response(out.getvalue(), mimetype="text/csv", headers={

@@ -201,7 +201,7 @@ def test_export_is_audited_and_carries_contact_details(nav, navigator, referral)
         (referral.reference, "Jamie Doe", "919-555-0142")]
     assert rows[0]["substance_use_details"] == "Uses opioids daily; wants treatment."
     (event,) = audit_events("export_referrals")
-    assert event.actor_id == navigator.id and event.detail == "1 referrals, view open"
+    assert event.actor_id == navigator.id and event.detail == "1 exported, view open"
 
 
 def test_export_neutralises_spreadsheet_formulas(nav, team, responder):
