@@ -112,11 +112,20 @@ def csrf_token(response) -> str:
     return match.group(1)
 
 
+def _forget_signed_in_user():
+    """Requests reuse the test's app context, where Flask-Login caches the user and Flask-WTF
+    the signed CSRF token in `g`: drop them, so each request uses its own session's (tests
+    alternate between users)."""
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
 class Session:
     """A signed-in browser session on the test client, with its CSRF token."""
 
     def __init__(self, client, username):
         self.client = client
+        _forget_signed_in_user()
         page = client.get("/login")
         response = client.post(
             "/login",
@@ -126,9 +135,11 @@ class Session:
         self.token = csrf_token(client.get(response.headers["Location"]))
 
     def get(self, url, **kwargs):
+        _forget_signed_in_user()
         return self.client.get(url, **kwargs)
 
     def post(self, url, data=None, htmx=False, **kwargs):
+        _forget_signed_in_user()
         data = {"csrf_token": self.token, **(data or {})}
         headers = {"HX-Request": "true"} if htmx else {}
         return self.client.post(url, data=data, headers=headers, **kwargs)

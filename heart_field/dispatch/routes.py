@@ -3,7 +3,7 @@ the recommendation and fallback reasons, intake, assignment, placing unverified 
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Optional
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
