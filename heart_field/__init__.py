@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 
 from . import access, cli
 from .config import INSTANCE_DIR, Config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 from .models import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,17 +37,20 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     # Access rules run first, so a visitor is sent to sign in before any CSRF check.
     app.before_request(access.enforce_access_rules)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
 
+    from .admin.routes import bp as admin_bp
+    from .api.routes import bp as api_bp
     from .auth.routes import bp as auth_bp
     from .dispatch.routes import bp as dispatch_bp
     from .field.routes import bp as field_bp
     from .navigation.routes import bp as navigation_bp
     from .reports.routes import bp as reports_bp
 
-    for blueprint in (auth_bp, field_bp, dispatch_bp, navigation_bp, reports_bp):
+    for blueprint in (auth_bp, field_bp, dispatch_bp, navigation_bp, reports_bp, api_bp, admin_bp):
         app.register_blueprint(blueprint)
 
     app.after_request(_vary_on_htmx)
@@ -96,7 +99,12 @@ def _register_error_handlers(app: Flask) -> None:
             message = "This form has expired. Reload the page and try again."
         if _wants_json():
             name = getattr(error, "name", "error").lower().replace(" ", "_")
-            return jsonify(error=name, message=message), code
+            response = jsonify(error=name, message=message)
+            # Keep what the error says about itself, e.g. Allow on 405.
+            for key, value in getattr(error, "get_headers", lambda: [])():
+                if key.lower() != "content-type":
+                    response.headers[key] = value
+            return response, code
         return render_template("error.html", code=code, message=message), code
 
     for code in messages:

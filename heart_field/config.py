@@ -36,6 +36,10 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("HEART_SESSION_HOURS", 13))
     MAX_CONTENT_LENGTH = 1024 * 1024
 
+    # Requests each API token may make (Flask-Limiter syntax); past it, 429 with Retry-After.
+    HEART_API_RATE_LIMIT = os.environ.get("HEART_API_RATE_LIMIT", "300 per minute")
+    RATELIMIT_HEADERS_ENABLED = True
+
 
 class TestConfig(Config):
     TESTING = True

@@ -1,7 +1,10 @@
 """Extensions created unbound here and bound to the app in create_app()."""
 
+import os
 import sqlite3
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +25,7 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, storage_uri=os.environ.get("HEART_RATELIMIT_STORAGE", "memory://"))
 
 
 @event.listens_for(Engine, "connect")

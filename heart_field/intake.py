@@ -1,6 +1,8 @@
 """Taking a call in: the one path by which incidents are created (dispatch form and API)."""
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import asdict, dataclass
 from typing import Optional
 
 from sqlalchemy.orm import Session
@@ -23,6 +25,12 @@ class IncidentInput:
     callback_phone: Optional[str] = None
 
 
+def fingerprint(data: IncidentInput) -> str:
+    """What the call was, as a hash: a re-post of the same CAD number is compared by it."""
+    canonical = json.dumps(asdict(data), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def create_incident(session: Session, data: IncidentInput, actor: Optional[User]) -> Incident:
     incident = Incident(
         cad_number=data.cad_number,
@@ -37,6 +45,7 @@ def create_incident(session: Session, data: IncidentInput, actor: Optional[User]
         narrative=data.narrative,
         callback_phone=data.callback_phone,
         created_by_id=actor.id if actor else None,
+        intake_fingerprint=fingerprint(data),
     )
     session.add(incident)
     session.commit()

@@ -15,10 +15,11 @@ from .incidents import (
 )
 from .people import Discipline, Role, User
 from .teams import Team, TeamStatus, UnitType
+from .tokens import ApiToken
 from .types import utcnow
 
 __all__ = [
-    "ACTIVE_INCIDENT_STATUSES", "AuditEvent", "CALL_TYPES", "DISPOSITIONS", "SERVICES", "Assignment", "Discipline",
+    "ACTIVE_INCIDENT_STATUSES", "ApiToken", "AuditEvent", "CALL_TYPES", "DISPOSITIONS", "SERVICES", "Assignment", "Discipline",
     "Disposition", "Incident", "IncidentStatus", "Outcome", "Role", "StatusEvent", "Team",
     "TeamStatus", "UnitType", "User", "utcnow",
 ]
