@@ -19,7 +19,7 @@ REF = "#/components/schemas/{model}"
 ERROR_TEXT = {
     400: "The body is not valid JSON.",
     401: "No token, or a token that is unknown or revoked.",
-    404: "No such object.",
+    404: "No such object (`not_found`), or a named team or address that does not exist.",
     409: "Refused: the current state does not allow it.",
     413: "The body is larger than 1 MB.",
     415: "The body must be sent as application/json.",

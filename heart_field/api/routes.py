@@ -136,13 +136,13 @@ def _incident_by_cad(cad_number: str) -> Optional[Incident]:
 @bp.post("/incidents/<int:incident_id>/assign")
 @api_token
 @operation("Assign a team to a call", body=AssignIn, responses={200: IncidentDetail}, errors=(409,),
-           description="409 when the team is not available or the call is not waiting for a team.")
+           description="404 `team_not_found` when no team has that call sign; 409 when the team "
+                       "is not available or the call is not waiting for a team.")
 def assign(incident_id: int, body: AssignIn):
     incident = _incident_or_404(incident_id)
     team = team_by_call_sign(body.team)
     if team is None:
-        raise ApiError(422, "invalid", f"There is no team called {body.team}.",
-                       [{"field": "team", "message": "No team has this call sign."}])
+        raise ApiError(404, "team_not_found", f"There is no team called {body.team}.")
     tap = Tap(action=Action.ASSIGN, client_uuid=str(uuid.uuid4()), incident_id=incident.id)
     try:
         status.apply(db.session, team, tap, actor=None)
@@ -224,17 +224,16 @@ def teams():
 @bp.post("/geofence")
 @api_token
 @operation("Is this point or address inside Durham city limits?", body=GeofenceIn,
-           responses={200: GeofenceOut},
+           responses={200: GeofenceOut}, errors=(404,),
            description="Coordinates are used as given; an address is geocoded when they are "
-                       "missing, and 422 `address_not_found` when it cannot be placed.")
+                       "missing, and 404 `address_not_found` when it cannot be placed.")
 def geofence(body: GeofenceIn):
     if body.lat is not None:
         lat, lon = body.lat, body.lon
     else:
         point = _geocoder().geocode(body.address)
         if point is None:
-            raise ApiError(422, "address_not_found", "That address could not be placed on the map.",
-                           [{"field": "address", "message": "Address not found."}])
+            raise ApiError(404, "address_not_found", "That address could not be placed on the map.")
         lat, lon = point
     inside = load_city_limits(current_app.config["HEART_CITY_LIMITS"]).contains(lat, lon)
     return GeofenceOut(inside=inside, lat=lat, lon=lon)

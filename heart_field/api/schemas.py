@@ -40,6 +40,16 @@ LOCATION_RULE = {
 }
 
 
+def _integral(value):
+    """JSON Schema counts 3.0 as an integer, so the API does too."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+
+
 class Request(BaseModel):
     """Request bodies: JSON types exactly as documented, no unknown fields."""
 
@@ -74,7 +84,7 @@ class IncidentIn(Located):
                             description="The CAD system's call number: the idempotency key.",
                             examples=["2026-0112345"])
     call_type: CallType
-    priority: int = Field(ge=1, le=3, description="1 most urgent.")
+    priority: JsonInt = Field(ge=1, le=3, description="1 most urgent.")
     address: Address = None  # type: ignore[assignment]
     lat: Latitude = None  # type: ignore[assignment]
     lon: Longitude = None  # type: ignore[assignment]

@@ -213,11 +213,11 @@ def test_assigning_a_call_already_assigned_is_409(api, team, other_team):
     assert reload(other_team).status == TeamStatus.AVAILABLE
 
 
-def test_assigning_an_unknown_team_is_422(api):
+def test_assigning_an_unknown_team_is_404(api):
     incident_id = api.post("/api/v1/incidents", call()).json["id"]
     response = api.post(f"/api/v1/incidents/{incident_id}/assign", {"team": "NOPE-9"})
-    assert_error(response, 422)
-    assert response.json["fields"][0]["field"] == "team"
+    assert_error(response, 404, "team_not_found")
+    assert db.session.get(Incident, incident_id).status == "open"
 
 
 def test_assigning_to_an_unknown_incident_is_404(api, team):
