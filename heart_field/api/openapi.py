@@ -3,7 +3,7 @@ operation's pydantic models, and build_document() turns the same declarations (a
 app's URL map) into the OpenAPI 3.1 document, so the document cannot drift from the code."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable, Optional
 
@@ -56,8 +56,6 @@ class Operation:
     query: Optional[type[BaseModel]] = None
     errors: tuple[int, ...] = ()
     description: str = ""
-    public: bool = False
-    tags: tuple[str, ...] = field(default=())
 
 
 def operation(summary: str, *, responses: dict[int, type[BaseModel]],
@@ -164,8 +162,6 @@ def build_document(app: Flask, title: str, version: str, description: str) -> di
             entry["responses"][str(status)] = _error_response(status, refs[(Error, "serialization")])
         if not entry["parameters"]:
             del entry["parameters"]
-        if op.public:
-            entry["security"] = []
         paths.setdefault(path, {})[method] = entry
 
     return {
@@ -214,9 +210,7 @@ def _query_parameters(model: Optional[type[BaseModel]]) -> list[dict]:
 
 
 def _error_statuses(op: Operation, path_params: list) -> list[int]:
-    statuses = set(op.errors)
-    if not op.public:
-        statuses |= {401, 429}
+    statuses = set(op.errors) | {401, 429}
     if op.body is not None:
         statuses |= {400, 413, 415, 422}
     if op.query is not None:

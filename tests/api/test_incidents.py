@@ -231,3 +231,35 @@ def test_safe_defaults_are_never_assumed(api):
     del body["safety"]
     assert_error(api.post("/api/v1/incidents", body), 422)
     assert incident_count() == 0
+
+
+def test_wrong_method_is_405_json_with_allow(api):
+    response = api.client.delete("/api/v1/incidents", headers=api.headers)
+    assert_error(response, 405)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_unknown_api_path_is_404_json(api):
+    assert_error(api.get("/api/v1/nothing-here"), 404)
+
+
+@pytest.mark.parametrize(("priority", "expected"), [(2, 200), (1, 409)])
+def test_a_racing_duplicate_answers_like_a_replay(api, monkeypatch, priority, expected):
+    """Two posts of one CAD number at once: the loser hits the unique constraint, not a 500."""
+    first = api.post("/api/v1/incidents", call(priority=2)).json
+    from heart_field.api import routes
+
+    real_lookup = routes._incident_by_cad
+    lookups = []
+
+    def lookup_missing_the_first_time(cad_number):
+        lookups.append(cad_number)
+        return None if len(lookups) == 1 else real_lookup(cad_number)
+
+    monkeypatch.setattr(routes, "_incident_by_cad", lookup_missing_the_first_time)
+    response = api.post("/api/v1/incidents", call(priority=priority))
+    assert response.status_code == expected, response.text
+    assert len(lookups) == 2
+    if expected == 200:
+        assert response.json == first
+    assert incident_count() == 1

@@ -111,3 +111,18 @@ def test_bad_event_queries_are_422(api, query):
     response = api.get(f"/api/v1/events?{query}")
     assert response.status_code == 422
     assert response.json["error"] == "invalid"
+
+
+def test_an_unexpected_failure_is_still_json(app, api, monkeypatch):
+    """Never an HTML page, even for a bug: a 500 answers in the API's shape, with no detail."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken(after, limit):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("heart_field.api.routes.events_after", broken)
+    response = api.get("/api/v1/events")
+    assert response.status_code == 500
+    assert response.mimetype == "application/json"
+    assert set(response.json) == {"error", "message"}
+    assert "secret internals" not in response.text
