@@ -9,11 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from .. import status, tokens
+from .. import intake, status, tokens
 from ..access import API_TOKEN, api_token, public, rule_for, team_by_call_sign
 from ..extensions import csrf, db, limiter
 from ..geo import load_city_limits, make_geocoder
-from ..intake import IncidentInput, create_incident, fingerprint
 from ..models import Incident, StatusEvent, Team
 from ..status import Action, Tap, TransitionRefused
 from .openapi import ApiError, current_document, operation
@@ -107,26 +106,26 @@ for _code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429):
         "the same body again answers 200 with the same incident; with a different body, 409."
     ),
 )
-def create(body: IncidentIn):
+def create_incident(body: IncidentIn):
     data = _intake(body)
     existing = _incident_by_cad(data.cad_number)
     if existing is None:
         try:
-            return incident_out(create_incident(db.session, data, actor=None)), 201
+            return incident_out(intake.create_incident(db.session, data, actor=None)), 201
         except IntegrityError:  # the same CAD number raced in from another request
             db.session.rollback()
             existing = _incident_by_cad(data.cad_number)
             if existing is None:
                 raise
-    if existing.intake_fingerprint != fingerprint(data):
+    if existing.intake_fingerprint != intake.fingerprint(data):
         raise ApiError(409, "cad_number_conflict",
                        f"Call {data.cad_number} was already taken in with different details.")
     return incident_out(existing), 200
 
 
-def _intake(body: IncidentIn) -> IncidentInput:
+def _intake(body: IncidentIn) -> intake.IncidentInput:
     fields = body.model_dump(exclude={"safety"}, exclude_unset=True)
-    return IncidentInput(**fields, **body.safety.model_dump())
+    return intake.IncidentInput(**fields, **body.safety.model_dump())
 
 
 def _incident_by_cad(cad_number: str) -> Optional[Incident]:
@@ -138,7 +137,7 @@ def _incident_by_cad(cad_number: str) -> Optional[Incident]:
 @operation("Assign a team to a call", body=AssignIn, responses={200: IncidentDetail}, errors=(409,),
            description="404 `team_not_found` when no team has that call sign; 409 when the team "
                        "is not available or the call is not waiting for a team.")
-def assign(incident_id: int, body: AssignIn):
+def assign_team(incident_id: int, body: AssignIn):
     incident = _incident_or_404(incident_id)
     team = team_by_call_sign(body.team)
     if team is None:
@@ -215,7 +214,7 @@ def _incident_fields(incident: Incident) -> dict:
 @bp.get("/teams")
 @api_token
 @operation("Every team's status and since when", responses={200: TeamList})
-def teams():
+def list_teams():
     rows = db.session.scalars(select(Team).order_by(Team.call_sign))
     return TeamList(teams=[TeamOut(call_sign=t.call_sign, unit_type=t.unit_type, status=t.status,
                                    since=t.status_since) for t in rows])
@@ -227,7 +226,7 @@ def teams():
            responses={200: GeofenceOut}, errors=(404,),
            description="Coordinates are used as given; an address is geocoded when they are "
                        "missing, and 404 `address_not_found` when it cannot be placed.")
-def geofence(body: GeofenceIn):
+def check_geofence(body: GeofenceIn):
     if body.lat is not None:
         lat, lon = body.lat, body.lon
     else:
@@ -252,7 +251,7 @@ def _geocoder():
 @api_token
 @operation("Status events after a cursor, oldest first", query=EventQuery, responses={200: EventPage},
            description="Pass the answer's `next` as `after` to read on; an empty page keeps the cursor.")
-def events(query: EventQuery):
+def list_events(query: EventQuery):
     page = [
         EventOut(id=e.id, team=call_sign, incident_id=e.incident_id, action=e.action,
                  from_status=e.from_status, to_status=e.to_status, occurred_at=e.occurred_at,

@@ -139,6 +139,8 @@ class Routing(BaseModel):
 
 
 class IncidentOut(BaseModel):
+    """The incident as taken in: where it is and who should go."""
+
     id: int
     cad_number: str
     within_city_limits: Optional[bool] = Field(description="Null when the location could not be found.")
@@ -148,6 +150,8 @@ class IncidentOut(BaseModel):
 
 
 class IncidentDetail(IncidentOut):
+    """The incident with its status, assigned team and disposition."""
+
     call_type: str
     priority: int
     address: Optional[str]
@@ -158,6 +162,8 @@ class IncidentDetail(IncidentOut):
 
 
 class IncidentList(BaseModel):
+    """Incidents, oldest first."""
+
     incidents: list[IncidentDetail]
 
 
@@ -169,10 +175,14 @@ class TeamOut(BaseModel):
 
 
 class TeamList(BaseModel):
+    """Every team, by call sign."""
+
     teams: list[TeamOut]
 
 
 class GeofenceOut(BaseModel):
+    """Whether the point is inside Durham city limits."""
+
     inside: bool
     lat: float
     lon: float
@@ -190,6 +200,8 @@ class EventOut(BaseModel):
 
 
 class EventPage(BaseModel):
+    """A page of status events and the cursor to read on from."""
+
     events: list[EventOut]
     next: int = Field(description="Pass as `after` to get the events that follow.")
 
