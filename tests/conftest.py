@@ -8,7 +8,7 @@ import os
 import re
 
 import pytest
-from flask import g
+from flask import g, has_app_context
 from sqlalchemy import select
 
 from heart_field import create_app
@@ -116,6 +116,8 @@ def _forget_signed_in_user():
     """Requests reuse the test's app context, where Flask-Login caches the user and Flask-WTF
     the signed CSRF token in `g`: drop them, so each request uses its own session's (tests
     alternate between users)."""
+    if not has_app_context():
+        return
     g.pop("_login_user", None)
     g.pop("csrf_token", None)
 
