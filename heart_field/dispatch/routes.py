@@ -106,7 +106,6 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
         "dispatch/_board.html",
         status_code,
         tiles=tiles,
-        teams_by_id={t.id: t for t in teams},
         alerts=[t for t in tiles if t.alerts],
         available=[t for t in teams if t.status == TeamStatus.AVAILABLE],
         waiting=[i for i in incidents if i.status == IncidentStatus.OPEN],
