@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,7 +43,7 @@ class Plan:
     saturate_seconds: float = 10.0
     connections: int = 32
     board_taps: int = 30
-    page_repeats: int = 5
+    page_repeats: int = 3
     tap_cycles: int = 5  # in-process, for server time and SQL statements per tap
     server: Gunicorn = field(default_factory=Gunicorn)
 
@@ -59,6 +60,14 @@ class Options:
     database_url: str | None
     use_wrk: bool
     folder: Path
+
+
+_START = time.monotonic()
+
+
+def progress(message: str) -> None:
+    """One line on stderr as each phase starts, with the seconds since the run started."""
+    print(f"bench [{time.monotonic() - _START:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def scale_key(key: str, scale: int) -> str:
@@ -82,16 +91,18 @@ async def run(options: Options) -> Report:
         report.add(Figure("baseline.const.rps", "Bare constant endpoint (for scale)",
                           const.per_second, "req/s", note=_failures(const)))
         for scale in plan.scales:
-            print(f"bench: {scale}x data ...", file=sys.stderr, flush=True)
             await _run_scale(options, report, scale, baseline)
     _growth_table(report, plan)
+    progress("done")
     return report
 
 
 async def _run_scale(options: Options, report: Report, scale: int, baseline: str) -> None:
     plan = options.plan
     url = options.database_url or f"sqlite:///{options.folder / f'scale-{scale}.db'}"
+    progress(f"{scale}x: building the data")
     counts = dataset.build(url, scale, plan.sizes)
+    progress(f"{scale}x: measuring pages")
     report.settings[f"data at {scale}x"] = ", ".join(f"{n:,} {what}" for what, n in counts.items())
 
     for cost in pages.measure(url, plan.page_repeats):
@@ -105,6 +116,7 @@ async def _run_scale(options: Options, report: Report, scale: int, baseline: str
                    cost.kilobytes, "KB", note="uncompressed HTML"),
         )
 
+    progress(f"{scale}x: starting the app")
     with gunicorn("app:app", app_env(url), plan.server, options.folder / "app.log", "/login") as base:
         dispatcher = await client.sign_in(base, "dispatch")
         try:
@@ -116,6 +128,7 @@ async def _run_scale(options: Options, report: Report, scale: int, baseline: str
 
 
 async def _browser_figures(report: Report, base: str, url: str, dispatcher, plan: Plan) -> None:
+    progress("first load")
     downloads = await browser.first_load(base, BOARD_RESPONDER)
     total = sum(d.gzipped_bytes for d in downloads) / 1024
     report.add(Figure("first_load.kb", "Responder's first visit, gzipped", total, "KB",
@@ -127,6 +140,7 @@ async def _browser_figures(report: Report, base: str, url: str, dispatcher, plan
                  [[d.url.replace(base, ""), str(d.status), f"{d.raw_bytes:,}", f"{d.gzipped_bytes:,}"]
                   for d in downloads])
 
+    progress("tap to board")
     calls = dataset.open_calls_without_team(url, math.ceil(plan.board_taps / 3) + 1)
     seen = await browser.tap_to_board(base, BOARD_RESPONDER, BOARD_TEAM, dispatcher, calls,
                                       plan.board_taps)
@@ -148,6 +162,7 @@ async def _load_figures(options, report, scale, base, url, dispatcher, baseline)
     calls = [math.ceil(plan.saturate_seconds * 60) if i < busy else
              math.ceil(plan.paced_seconds / plan.tap_interval / 4) + 2
              for i in range(plan.responders)]
+    progress(f"{scale}x: adding responders, tapping in-process")
     # One more team, tapped in this process to count each tap's SQL statements.
     *teams, counted = dataset.add_load_teams(url, plan.responders + 1, [*calls, plan.tap_cycles + 2])
     for cost in pages.measure_taps(url, counted, plan.tap_cycles):
@@ -158,8 +173,10 @@ async def _load_figures(options, report, scale, base, url, dispatcher, baseline)
             Figure(scale_key(f"tap.queries:{cost.action}", scale),
                    f"{what} SQL statements at {scale}x", cost.queries, ""),
         )
+    progress(f"{scale}x: signing in {len(teams)} responders")
     responders = await client.sign_in_responders(base, teams, keep_alive=True)
     try:
+        progress(f"{scale}x: paced taps")
         paced = await client.paced(responders, dispatcher, plan.tap_interval, plan.paced_seconds)
         taps = [s * 1000 for s in paced.all_taps]
         failures = sum(paced.failures.values())
@@ -179,6 +196,7 @@ async def _load_figures(options, report, scale, base, url, dispatcher, baseline)
                        f"{percentile(s, 95) * 1000:.1f} ms", f"{max(s) * 1000:.1f} ms"]
                       for a, s in sorted(paced.latencies.items())])
 
+        progress(f"{scale}x: saturating the baseline and the app")
         insert = await _saturate_url(options, f"{baseline}/insert", "POST")
         if options.use_wrk:
             changes = wrk.saturate_taps(base, responders[:busy], dispatcher, plan.saturate_seconds,
