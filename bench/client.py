@@ -44,10 +44,15 @@ def next_step(card: str) -> str:
     return "assign"  # no call: the dispatcher sends one
 
 
-def new_session(connections: int = 1, keep_alive: bool = True) -> aiohttp.ClientSession:
-    # unsafe=True: keep cookies for an IP-address host (127.0.0.1).
+def new_session(connections: int = 1, keep_alive: bool = True, cookie: str | None = None
+                ) -> aiohttp.ClientSession:
+    if cookie is None:
+        # unsafe=True: keep cookies for an IP-address host (127.0.0.1).
+        jar, headers = aiohttp.CookieJar(unsafe=True), {}
+    else:
+        jar, headers = aiohttp.DummyCookieJar(), {"Cookie": cookie}
     return aiohttp.ClientSession(
-        cookie_jar=aiohttp.CookieJar(unsafe=True),
+        cookie_jar=jar, headers=headers,
         connector=aiohttp.TCPConnector(limit=connections, force_close=not keep_alive),
         timeout=aiohttp.ClientTimeout(total=60),
     )
@@ -55,23 +60,22 @@ def new_session(connections: int = 1, keep_alive: bool = True) -> aiohttp.Client
 
 @dataclass
 class SignedIn:
+    """A signed-in user's session. It sends the cookie it got at sign-in with every request
+    and keeps no later change (as wrk does): the dispatcher's redirects each flash a message
+    that no page ever shows, which would otherwise grow the cookie past what servers take."""
+
     session: aiohttp.ClientSession
     base: str
     csrf: str
+    cookie: str
     landing: str  # the page the user landed on
-
-    @property
-    def cookie(self) -> str:
-        """The session cookie as a Cookie header (for wrk)."""
-        return "; ".join(f"{c.key}={c.value}" for c in self.session.cookie_jar)
 
     async def close(self) -> None:
         await self.session.close()
 
 
 async def sign_in(base: str, username: str, keep_alive: bool = True) -> SignedIn:
-    session = new_session(keep_alive=keep_alive)
-    try:
+    async with new_session() as session:
         async with session.get(f"{base}/login") as page:
             token = csrf_token(await page.text())
         async with session.post(f"{base}/login", allow_redirects=False, data={
@@ -82,10 +86,9 @@ async def sign_in(base: str, username: str, keep_alive: bool = True) -> SignedIn
             landing = answer.headers["Location"]
         async with session.get(base + landing if landing.startswith("/") else landing) as page:
             html = await page.text()
-        return SignedIn(session, base, csrf_token(html), html)
-    except BaseException:
-        await session.close()
-        raise
+        cookie = "; ".join(f"{c.key}={c.value}" for c in session.cookie_jar)
+    return SignedIn(new_session(keep_alive=keep_alive, cookie=cookie), base, csrf_token(html),
+                    cookie, html)
 
 
 @dataclass
