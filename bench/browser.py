@@ -13,6 +13,7 @@ size: what the phone downloads when the server gzips.
 import asyncio
 import gzip
 import os
+import random
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,10 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                # Keep timers running at full speed in both windows.
                "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                "--disable-backgrounding-occluded-windows"]
+# Responders tap whenever they need to, not in step with the board's refresh: each tap waits a
+# random moment up to this long first (the polling board's period), or every tap would
+# land just after the refresh that showed the one before, and wait a whole period.
+TAP_SPREAD_SECONDS = 3.0
 BOARD_SHOWS = """([sign, label]) => {
   const row = document.getElementById('team-' + sign) ||
     [...document.querySelectorAll('tr')].find(tr => tr.querySelector('th')?.textContent.trim() === sign);
@@ -100,6 +105,7 @@ async def tap_to_board(base: str, responder: str, call_sign: str, dispatcher: Si
     cycles: the dispatcher assigns a call, the phone accepts it and taps through."""
     result = TapToBoard()
     calls = iter(incident_ids)
+    spread = random.Random(30)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
         try:
@@ -111,6 +117,7 @@ async def tap_to_board(base: str, responder: str, call_sign: str, dispatcher: Si
             await _sign_in(phone, base, responder)
 
             async def timed(action: str, label: str, tap) -> None:
+                await asyncio.sleep(spread.uniform(0, TAP_SPREAD_SECONDS))
                 started = time.perf_counter()
                 await tap()
                 await board.wait_for_function(BOARD_SHOWS, arg=[call_sign, label],
