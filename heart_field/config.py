@@ -26,6 +26,8 @@ class Config:
     # Minutes before an unaccepted assignment, or a long time on scene, is flagged on the board.
     HEART_ACCEPT_TIMEOUT_MINUTES = _int("HEART_ACCEPT_TIMEOUT_MINUTES", 2)
     HEART_ON_SCENE_WELFARE_MINUTES = _int("HEART_ON_SCENE_WELFARE_MINUTES", 45)
+    # Shared devices: minutes without a tap before the screen asks for the password again.
+    HEART_IDLE_LOCK_MINUTES = _int("HEART_IDLE_LOCK_MINUTES", 15)
 
     # A page left open through a long call must still post: the session bounds the token.
     WTF_CSRF_TIME_LIMIT = None

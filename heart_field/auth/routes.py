@@ -1,13 +1,17 @@
 """Sign in and out; each role lands on its own page."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from ..access import ALL_SIGNED_IN, public, roles
 from ..extensions import db
 from ..models import Role, User
-from .forms import LoginForm
+from . import idle
+from .forms import LockForm, LoginForm
+
+# Wrong passwords on the lock screen before the session is ended outright.
+MAX_UNLOCK_FAILURES = 5
 
 bp = Blueprint("auth", __name__)
 
@@ -42,6 +46,7 @@ def login():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         if user is not None and user.active and user.check_password(form.password.data):
             login_user(user)
+            idle.mark_active()
             return redirect(_safe_next() or landing_url(user), code=303)
         # One message for an unknown user and a wrong password: no hint which it was.
         form.password.errors.append("Username or password is not right.")
@@ -53,8 +58,40 @@ def login():
 @roles(*ALL_SIGNED_IN)
 def logout():
     logout_user()
+    for key in ("active_at", "locked", "unlock_failures"):
+        session.pop(key, None)
     flash("You are signed out.")
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/lock", methods=["GET", "POST"])
+@roles(*ALL_SIGNED_IN)
+def lock():
+    """The shared-device lock: the same person gives the password again, or signs out."""
+    idle.lock()
+    form = LockForm()
+    if form.validate_on_submit():
+        if current_user.check_password(form.password.data):
+            idle.mark_active()
+            session.pop("unlock_failures", None)
+            return redirect(_safe_next() or landing_url(current_user), code=303)
+        session["unlock_failures"] = session.get("unlock_failures", 0) + 1
+        if session["unlock_failures"] >= MAX_UNLOCK_FAILURES:
+            logout_user()
+            for key in ("active_at", "locked", "unlock_failures"):
+                session.pop(key, None)
+            flash("Signed out after too many wrong passwords.")
+            return redirect(url_for("auth.login"), code=303)
+        form.password.errors.append("That password is not right.")
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/lock.html", form=form), status
+
+
+@bp.route("/activity", methods=["POST"])
+@roles(*ALL_SIGNED_IN)
+def activity():
+    """The page saw a touch: the screen is in use (see auth/idle.py)."""
+    return "", 204
 
 
 def _safe_next() -> str | None:

@@ -1,6 +1,7 @@
 """The responder's screen: the team's current call and the taps that move it along."""
 
 import uuid
+from dataclasses import dataclass
 
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
@@ -9,7 +10,7 @@ from .. import status
 from ..access import load_team_of, roles
 from ..extensions import db
 from ..htmx import is_partial, render_page
-from ..models import Role
+from ..models import Assignment, Role, Team, TeamStatus
 from ..status import Action, OutcomeInput, Tap, TransitionRefused
 from .forms import DeclineForm, OutcomeForm, TapFields, TapForm
 
@@ -22,10 +23,53 @@ TAP_ACTIONS = {
 }
 
 
+# The way a call usually goes. Offline, the screen walks along it without the server.
+HAPPY_PATH = (Action.ACCEPT, Action.EN_ROUTE, Action.ON_SCENE, Action.CLEAR)
+STATUS_AFTER = {
+    Action.ACCEPT: TeamStatus.ASSIGNED, Action.DECLINE: TeamStatus.AVAILABLE,
+    Action.EN_ROUTE: TeamStatus.EN_ROUTE, Action.ON_SCENE: TeamStatus.ON_SCENE,
+    Action.CLEAR: TeamStatus.AVAILABLE, Action.OUT_OF_SERVICE: TeamStatus.OUT_OF_SERVICE,
+    Action.BACK_IN_SERVICE: TeamStatus.AVAILABLE,
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """The buttons shown together, and the row version the team will have when they are.
+
+    Only the first step shows at first. Each applied tap raises the team's version by one, so
+    the taps a responder makes in a row without the network expect version + 1, + 2, ...: the
+    server applies such a chain in order, and refuses the rest of it once one is refused.
+    """
+
+    actions: tuple[Action, ...]
+    version: int
+
+    @property
+    def status_after(self) -> str:
+        return STATUS_AFTER[self.actions[0]].label
+
+
+def next_steps(team: Team, assignment: Assignment | None) -> list[Step]:
+    actions = status.allowed_actions(team.status, assignment)
+    if team.status == TeamStatus.AVAILABLE:
+        actions.append(Action.OUT_OF_SERVICE)
+    elif team.status == TeamStatus.OUT_OF_SERVICE:
+        actions.append(Action.BACK_IN_SERVICE)
+    if not actions:
+        return []
+    steps = [Step(tuple(actions), team.version)]
+    if assignment is not None and actions[0] in HAPPY_PATH:
+        later = HAPPY_PATH[HAPPY_PATH.index(actions[0]) + 1:]
+        steps += [Step((action,), team.version + n) for n, action in enumerate(later, start=1)]
+    return steps
+
+
 def _screen(status_code=200, notice=None, form=None, panel=None):
     """The team's card, with an optional open panel (decline or outcome form)."""
     team = load_team_of(current_user)
     assignment = status.current_assignment(db.session, team.id)
+    steps = next_steps(team, assignment)
     return render_page(
         "field/index.html",
         "field/_card.html",
@@ -33,12 +77,16 @@ def _screen(status_code=200, notice=None, form=None, panel=None):
         team=team,
         assignment=assignment,
         incident=assignment.incident if assignment else None,
-        actions=status.allowed_actions(team.status, assignment),
+        steps=steps,
+        # Panels ride along hidden, so Decline and Clear work without the network.
+        decline_step=next((s for s in steps if Action.DECLINE in s.actions), None),
+        outcome_step=next((s for s in steps if Action.CLEAR in s.actions), None),
+        decline_form=DeclineForm(formdata=None),
+        outcome_form=OutcomeForm(formdata=None),
         new_uuid=lambda: str(uuid.uuid4()),
         notice=notice,
         form=form,
         panel=panel,
-        status_actions=Action,
     )
 
 
@@ -61,7 +109,7 @@ def tap():
     form = TapForm()
     if not form.validate() or form.action.data not in TAP_ACTIONS:
         return _screen(422, notice=("error", "That tap could not be read. Try again."))
-    return _apply(Tap(action=Action(form.action.data), **_tap_fields(form)))
+    return _apply(Tap(action=Action(form.action.data), **_tap_fields(form)), form.team.data)
 
 
 @bp.route("/decline", methods=["GET", "POST"])
@@ -71,7 +119,8 @@ def decline():
     if form.is_submitted():
         if not form.validate():
             return _screen(422, form=form, panel="decline")
-        return _apply(Tap(action=Action.DECLINE, reason=form.reason.data, **_tap_fields(form)))
+        return _apply(Tap(action=Action.DECLINE, reason=form.reason.data, **_tap_fields(form)),
+                      form.team.data)
     return _screen(form=form, panel="decline")
 
 
@@ -92,7 +141,7 @@ def outcome():
             ems_requested=form.ems_requested.data,
             notes=(form.notes.data or "").strip() or None,
         )
-        return _apply(Tap(action=Action.CLEAR, outcome=outcome, **_tap_fields(form)))
+        return _apply(Tap(action=Action.CLEAR, outcome=outcome, **_tap_fields(form)), form.team.data)
     return _screen(form=form, panel="outcome")
 
 
@@ -106,8 +155,11 @@ def _tap_fields(form: TapFields) -> dict:
     )
 
 
-def _apply(tap: Tap):
+def _apply(tap: Tap, made_for: str | None):
     team = load_team_of(current_user)
+    if made_for and made_for != team.call_sign:
+        # A tap queued on a shared device by someone on another team: never apply it here.
+        return _screen(409, notice=("refused", f"Not applied. That tap was made for {made_for}."))
     try:
         result = status.apply(db.session, team, tap, actor=current_user)
     except TransitionRefused as refused:
