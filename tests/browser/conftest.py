@@ -54,13 +54,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def live_database_url(tmp_path_factory):
+    """The live server's database, for tests that check what it stored."""
+    folder = tmp_path_factory.mktemp("live-db")
+    return os.environ.get("LIVE_DATABASE_URL") or f"sqlite:///{folder / 'live.db'}"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, live_database_url):
     """The app under gunicorn on a free port, with its own database and the demo shift."""
     folder = tmp_path_factory.mktemp("live")
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": os.environ.get("LIVE_DATABASE_URL") or f"sqlite:///{folder / 'live.db'}",
+        "DATABASE_URL": live_database_url,
         "SECRET_KEY": "browser-test-secret",
         "HEART_INSECURE_COOKIES": "1",
         "HEART_PASSWORD": DEMO_PASSWORD,
