@@ -194,6 +194,12 @@ def apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> Tran
     )
     if swapped.rowcount != 1:
         session.rollback()
+        # The same tap sent twice at once (a replay racing its original): the winner is the answer.
+        earlier = session.scalar(
+            select(StatusEvent).where(StatusEvent.client_uuid == tap.client_uuid)
+        )
+        if earlier is not None and earlier.team_id == team.id:
+            return TransitionResult(earlier, applied=False)
         session.refresh(team)
         raise TransitionRefused(
             "stale_version",

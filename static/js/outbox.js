@@ -53,7 +53,7 @@
     try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
   }
   function clock(iso) {
-    return new Date(iso).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+    return new Date(iso).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
   }
 
   // ---- The list on screen -------------------------------------------------------------------
@@ -82,6 +82,7 @@
         rows.append(li);
       });
       list.hidden = here.length === 0;
+      list.classList.toggle("outbox-done", unsentHere === 0);
       var waiting = list.querySelector(".outbox-waiting");
       waiting.hidden = unsentHere === 0;
       waiting.textContent = unsentHere === 0 ? "" : unsentHere + (unsentHere === 1 ? " tap waits" : " taps wait") +
@@ -130,6 +131,8 @@
 
   function showStep(index, done) {
     var c = card();
+    var notices = c.querySelector(".notices");
+    if (notices) notices.textContent = "";  // the last answer no longer describes the screen
     c.querySelectorAll(".step, [data-panel]").forEach(function (el) {
       el.hidden = !(el.classList.contains("step") && Number(el.dataset.step) === index);
     });
