@@ -12,7 +12,7 @@ current state, which the web and API layers answer with 409.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Optional
 
@@ -143,6 +143,21 @@ def allowed_actions(status: str, assignment: Optional[Assignment] = None) -> lis
         else:
             actions = [Action.EN_ROUTE]
     return actions
+
+
+# A status that reached the server this long after the device recorded it was sent late
+# (typically replayed from the offline outbox): the board says so.
+LATE_AFTER = timedelta(minutes=1)
+
+
+def late_statuses(session: Session) -> dict[int, StatusEvent]:
+    """Each team's current status event, for the teams whose current status arrived late."""
+    current = session.scalars(
+        select(StatusEvent).join(
+            Team, (StatusEvent.team_id == Team.id) & (StatusEvent.team_version == Team.version)
+        )
+    ).all()
+    return {e.team_id: e for e in current if e.received_at - e.occurred_at > LATE_AFTER}
 
 
 def current_assignment(session: Session, team_id: int) -> Optional[Assignment]:

@@ -45,6 +45,7 @@ def _board(status_code=200, intake_form=None, notice=None):
         teams=teams,
         available=[t for t in teams if t.status == TeamStatus.AVAILABLE],
         team_assignments={a.team_id: a for a in open_assignments},
+        late=status.late_statuses(db.session),
         incidents=incidents,
         intake_form=intake_form or IncidentForm(formdata=None),
         action_form=CancelForm(),
