@@ -76,6 +76,6 @@ def idle_lock_attributes() -> Markup:
     """Body attributes device.js reads to lock the screen on time."""
     seconds = current_app.config["HEART_IDLE_LOCK_MINUTES"] * 60
     return Markup(
-        f'data-idle-lock-seconds="{seconds}" data-active-at="{session.get("active_at", now())}" '
+        f'data-idle-lock-seconds="{seconds}" '
         f'data-lock-url="{escape(url_for("auth.lock"))}" data-activity-url="{escape(url_for("auth.activity"))}"'
     )

@@ -8,21 +8,14 @@
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", {scope: "/"}).catch(function () {});
   }
-  if (!body.dataset.idleLockSeconds) return;  // not signed in, or the lock screen itself
-
-  // Idle lock. The server enforces it too; this just stops the screen showing a call meanwhile.
-  var limit = Number(body.dataset.idleLockSeconds) * 1000;
-  var serverSeen = Number(body.dataset.activeAt || 0) * 1000;
+  // Idle lock. The server enforces it too; this stops the screen showing a call meanwhile. Only
+  // the device's own clock is compared with itself, so a phone set to the wrong time still works.
   var lastPing = 0;
-  function lastActive() { return Math.max(Number(localStorage.getItem(KEY) || 0), serverSeen); }
-  function lockIfIdle() {
-    if (Date.now() - lastActive() > limit) window.location.assign(body.dataset.lockUrl);
-  }
   function touched() {
     var now = Date.now();
     localStorage.setItem(KEY, String(now));
     // Tell the server at most once a minute, so reading a call is not mistaken for idling.
-    if (now - lastPing > 60000 && navigator.onLine) {
+    if (body.dataset.activityUrl && now - lastPing > 60000 && navigator.onLine) {
       lastPing = now;
       fetch(body.dataset.activityUrl, {method: "POST", credentials: "same-origin",
         headers: {"X-CSRFToken": csrfToken()}}).catch(function () {});
@@ -31,10 +24,18 @@
   function csrfToken() {
     try { return JSON.parse(body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
   }
-  lockIfIdle();
+  // Signing in and unlocking are touches too.
   ["pointerdown", "keydown"].forEach(function (name) {
     document.addEventListener(name, touched, {passive: true, capture: true});
   });
+  if (!body.dataset.idleLockSeconds) return;  // not signed in, or the lock screen itself
+
+  var limit = Number(body.dataset.idleLockSeconds) * 1000;
+  if (!localStorage.getItem(KEY)) localStorage.setItem(KEY, String(Date.now()));
+  function lockIfIdle() {
+    if (Date.now() - Number(localStorage.getItem(KEY)) > limit) window.location.assign(body.dataset.lockUrl);
+  }
+  lockIfIdle();
   setInterval(lockIfIdle, 10000);
 
   // Sign-out on a shared device: delete the stored screen and finished taps; keep unsent ones.
@@ -42,6 +43,11 @@
     var form = event.target;
     if (!form.matches || !form.matches("form.signout") || form.dataset.cleared) return;
     event.preventDefault();
+    if (!navigator.onLine) {
+      // The server must end the session; until the network returns the idle lock guards the screen.
+      window.alert("No network: signing out needs it. The screen locks by itself when left idle.");
+      return;
+    }
     var outbox = window.HeartOutbox;
     (outbox ? outbox.unsent() : Promise.resolve([])).then(function (unsent) {
       if (unsent.length && !window.confirm(
