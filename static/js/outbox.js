@@ -66,6 +66,10 @@
       var here = items.filter(function (i) { return i.team === team(); });
       unsentHere = here.filter(function (i) { return i.state === "queued"; }).length;
       var rows = list.querySelector("ol");
+      // Rebuild only on change: the list is a live region, and the card refreshes every 5 s.
+      var signature = JSON.stringify(here.map(function (i) { return [i.uuid, i.state, i.reason]; })) + navigator.onLine;
+      if (list.dataset.signature === signature) return;
+      list.dataset.signature = signature;
       rows.textContent = "";
       here.forEach(function (item) {
         var li = document.createElement("li");
@@ -225,6 +229,8 @@
     var copy = document.documentElement.cloneNode(true);
     var list = copy.querySelector("#outbox ol");
     if (list) list.textContent = "";
+    var outbox = copy.querySelector("#outbox");
+    if (outbox) outbox.removeAttribute("data-signature");
     var html = "<!doctype html>\n" + copy.outerHTML;
     caches.open(PAGES).then(function (cache) {
       return cache.put("/field/", new Response(html, {headers: {"Content-Type": "text/html; charset=utf-8"}}));
