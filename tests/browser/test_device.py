@@ -95,11 +95,11 @@ def test_sign_out_forgets_the_call_but_warns_about_and_keeps_unsent_taps(live_ap
          "team": call_sign, "state": "synced", "reason": "", "queuedAt": 0, "fields": []},
     ])
 
-    warnings = []
-    page.once("dialog", lambda dialog: (warnings.append(dialog.message), dialog.dismiss()))
-    page.get_by_role("button", name="Sign out").click()
+    with page.expect_event("dialog") as warning:
+        page.get_by_role("button", name="Sign out").click()
+    assert "1 status tap has not reached the server yet" in warning.value.message
+    warning.value.dismiss()
     expect(page).to_have_url(f"{live_server}/field/")  # stayed: nothing lost
-    assert "1 status tap has not reached the server yet" in warnings[0]
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Sign out").click()
