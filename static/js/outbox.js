@@ -87,6 +87,7 @@
       });
       list.hidden = here.length === 0;
       list.classList.toggle("outbox-done", unsentHere === 0);
+      list.classList.toggle("outbox-has-refused", here.some(function (i) { return i.state === "refused"; }));
       var waiting = list.querySelector(".outbox-waiting");
       waiting.hidden = unsentHere === 0;
       waiting.textContent = unsentHere === 0 ? "" : unsentHere + (unsentHere === 1 ? " tap waits" : " taps wait") +
@@ -178,7 +179,7 @@
           if (!go) return false;
           if (chainBroken) {
             item.state = "refused";
-            item.reason = "not sent, because the tap before it was not applied.";
+            item.reason = "the tap before it was not applied, so it was not sent.";
             return saveItem(item).then(function () { return true; });
           }
           return fetch(item.url, {
