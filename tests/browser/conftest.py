@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from heart_field import create_app
+from heart_field.extensions import db
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
 DEMO_PASSWORD = "demo-shift"
@@ -102,3 +105,13 @@ def sign_in(page, base_url, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture(scope="session")
+def live_app(live_server, live_database_url):
+    """The app in this process, on the live server's database: to set up calls and read events."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": live_database_url, "SECRET_KEY": "x", "TESTING": True})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()

@@ -8,12 +8,11 @@ import pytest
 from playwright.sync_api import expect
 
 from heart_field.extensions import db
-from heart_field.models import Role, StatusEvent
+from heart_field.models import StatusEvent
 from tests.browser.conftest import DEMO_PASSWORD
-from tests.browser.test_offline import (  # noqa: F401 (live_app is a fixture)
-    assign_new_call, live_app, open_field_screen, tap, wait_until_screen_stored,
+from tests.browser.test_offline import (
+    new_responder_with_call, open_field_screen, tap, wait_until_screen_stored,
 )
-from tests.conftest import make_team, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -30,16 +29,6 @@ OUTBOX = """() => new Promise(resolve => {
 })"""
 
 
-def responder_with_call(live_app):
-    call_sign = f"T-{uuid.uuid4().hex[:4]}"
-    team = make_team(call_sign)
-    user = make_user(f"u{uuid.uuid4().hex[:8]}", Role.RESPONDER, team, "clinician")
-    user.set_password(DEMO_PASSWORD)
-    db.session.commit()
-    assign_new_call(live_app, call_sign)
-    return user.username, call_sign
-
-
 @pytest.fixture
 def phone(browser, playwright):
     context = browser.new_context(**playwright.devices["Pixel 7"])
@@ -48,7 +37,7 @@ def phone(browser, playwright):
 
 
 def test_worker_caches_static_files_and_the_field_screen_only(live_app, phone, live_server):
-    username, _ = responder_with_call(live_app)
+    username, _ = new_responder_with_call(live_app)
     page = open_field_screen(phone, live_server, username)
     page.reload()  # now through the worker
     wait_until_screen_stored(page, "field-card")
@@ -70,7 +59,7 @@ def test_worker_caches_static_files_and_the_field_screen_only(live_app, phone, l
 
 
 def test_sign_out_forgets_the_call_but_warns_about_and_keeps_unsent_taps(live_app, phone, live_server):
-    username, call_sign = responder_with_call(live_app)
+    username, call_sign = new_responder_with_call(live_app)
     page = open_field_screen(phone, live_server, username)
     tap(page, "Accept")
     expect(page.get_by_role("button", name="En route", exact=True)).to_be_visible()
@@ -116,7 +105,7 @@ def test_sign_out_forgets_the_call_but_warns_about_and_keeps_unsent_taps(live_ap
 
 
 def test_an_idle_screen_locks_and_the_server_holds_it_locked(live_app, phone, live_server):
-    username, _ = responder_with_call(live_app)
+    username, _ = new_responder_with_call(live_app)
     page = phone.new_page()
     page.clock.install()
     page.goto(f"{live_server}/login")

@@ -8,27 +8,18 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from heart_field import create_app, status
+from heart_field import status
 from heart_field.access import team_by_call_sign
 from heart_field.extensions import db
-from heart_field.models import Incident, StatusEvent
+from heart_field.models import Incident, Role, StatusEvent
 from heart_field.status import Action, Tap
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import DEMO_PASSWORD, sign_in
+from tests.conftest import make_team, make_user
 
 pytestmark = pytest.mark.browser
 
 # Where the emulated phone says it is; taps carry it rounded to about 100 m.
 PHONE_AT = {"latitude": 35.99412, "longitude": -78.89867}
-
-
-@pytest.fixture(scope="session")
-def live_app(live_server, live_database_url):
-    """The app in this process, on the live server's database: to set up calls and read events."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": live_database_url, "SECRET_KEY": "x", "TESTING": True})
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def assign_new_call(live_app, call_sign):
@@ -42,6 +33,17 @@ def assign_new_call(live_app, call_sign):
     team = team_by_call_sign(call_sign)
     status.apply(db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()), incident_id=incident.id), None)
     return cad
+
+
+def new_responder_with_call(live_app):
+    """A team of its own with a call assigned, so a test does not depend on the others."""
+    call_sign = f"T-{uuid.uuid4().hex[:4]}"
+    team = make_team(call_sign)
+    user = make_user(f"u{uuid.uuid4().hex[:8]}", Role.RESPONDER, team, "clinician")
+    user.set_password(DEMO_PASSWORD)
+    db.session.commit()
+    assign_new_call(live_app, call_sign)
+    return user.username, call_sign
 
 
 def events(uuids):
@@ -103,8 +105,10 @@ def go_offline_and_tap_en_route_and_on_scene(context, page):
     return outbox_items(page)
 
 
-def accept_online(live_app, context, live_server, username, call_sign):
-    assign_new_call(live_app, call_sign)
+def accept_online(live_app, context, live_server, username, call_sign=None):
+    """Sign in and accept the team's call (a new call for `call_sign`, when named)."""
+    if call_sign is not None:
+        assign_new_call(live_app, call_sign)
     page = open_field_screen(context, live_server, username)
     tap(page, "Accept")
     expect(page.get_by_role("button", name="En route", exact=True)).to_be_visible()
@@ -181,3 +185,36 @@ def test_a_call_cancelled_while_offline_shows_the_refusal_and_the_true_state(
     expect(page.get_by_role("heading", name="No call assigned")).to_be_visible()
     assert events([item["uuid"] for item in queued]) == []
     dispatch.context.close()
+
+
+
+def test_queued_taps_survive_a_browser_restart(live_app, playwright, browser_type_launch_args, live_server,
+                                               tmp_path):
+    """Close the browser with taps queued and open it again offline: the screen and the queue
+    are there. Online, the sign-in the restart ended holds them until the responder signs in."""
+    device = {k: v for k, v in playwright.devices["Pixel 7"].items() if k != "default_browser_type"}
+    launch = lambda: playwright.chromium.launch_persistent_context(  # noqa: E731
+        tmp_path / "profile", **browser_type_launch_args, **device)
+    context = launch()
+    username, _ = new_responder_with_call(live_app)
+    page = accept_online(live_app, context, live_server, username)
+    queued = go_offline_and_tap_en_route_and_on_scene(context, page)
+    context.close()
+
+    context = launch()
+    context.set_offline(True)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto(f"{live_server}/field/")
+    expect(page.locator("#outbox .outbox-queued")).to_have_count(2)
+    expect(page.get_by_role("button", name="Clear", exact=True)).to_be_visible()
+
+    context.clear_cookies()  # a restart ends the browser session's cookies
+    context.set_offline(False)
+    page.reload()
+    expect(page).to_have_url(re.compile("/login"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#outbox .outbox-synced")).to_have_count(2, timeout=15_000)
+    assert [e.action for e in events([item["uuid"] for item in queued])] == ["en_route", "on_scene"]
+    context.close()

@@ -1,34 +1,16 @@
 """Phone-grade front end in real Chromium: no accessibility violations (axe-core), nothing
 wider than a 320 px screen, every control at least 48 px, dark mode included."""
 
-import uuid
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from heart_field import status
-from heart_field.models import Role
-from heart_field.status import Action, Tap
-from tests.browser.conftest import DEMO_PASSWORD, sign_in
-from tests.browser.test_offline import assign_new_call, live_app  # noqa: F401 (fixture)
-from tests.conftest import make_team, make_user
-from heart_field.extensions import db
+from tests.browser.conftest import sign_in
+from tests.browser.test_offline import new_responder_with_call
 
 pytestmark = pytest.mark.browser
 
 CONTROLS = "button, a[href], select, input:not([type=hidden]), textarea, summary"
-
-
-def new_responder_with_call(live_app):
-    """A team of its own with a call assigned, so the test does not depend on the others."""
-    call_sign = f"T-{uuid.uuid4().hex[:4]}"
-    team = make_team(call_sign)
-    user = make_user(f"u{uuid.uuid4().hex[:8]}", Role.RESPONDER, team, "clinician")
-    user.set_password(DEMO_PASSWORD)
-    db.session.commit()
-    assign_new_call(live_app, call_sign)
-    return user.username
 
 
 def violations(page, impacts=("minor", "moderate", "serious", "critical")):
@@ -77,7 +59,7 @@ def test_responder_screens_have_no_accessibility_violations(live_app, browser, p
     context = browser.new_context(**playwright.devices["Pixel 7"], color_scheme=scheme,
                                   reduced_motion="reduce")
     page = context.new_page()
-    found = {name: violations(page) for name in screens(page, live_server, new_responder_with_call(live_app))}
+    found = {name: violations(page) for name in screens(page, live_server, new_responder_with_call(live_app)[0])}
     context.close()
     assert {name: v for name, v in found.items() if v} == {}
 
@@ -105,7 +87,7 @@ def test_screens_fit_the_width_and_every_control_is_a_thumb_target(live_app, bro
     context = browser.new_context(viewport=viewport, is_mobile=True, has_touch=True, device_scale_factor=2)
     page = context.new_page()
     problems = {}
-    for name in screens(page, live_server, new_responder_with_call(live_app)):
+    for name in screens(page, live_server, new_responder_with_call(live_app)[0]):
         if overflow(page) > 0:
             problems[f"{name}: overflow"] = overflow(page)
         if too_small(page):
