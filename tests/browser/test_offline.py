@@ -11,7 +11,7 @@ from sqlalchemy import select
 from heart_field import status
 from heart_field.access import team_by_call_sign
 from heart_field.extensions import db
-from heart_field.models import Incident, Role, StatusEvent
+from heart_field.models import Incident, Outcome, Role, StatusEvent
 from heart_field.status import Action, Tap
 from tests.browser.conftest import DEMO_PASSWORD, sign_in
 from tests.conftest import make_team, make_user
@@ -218,3 +218,27 @@ def test_queued_taps_survive_a_browser_restart(live_app, playwright, browser_typ
     expect(page.locator("#outbox .outbox-synced")).to_have_count(2, timeout=15_000)
     assert [e.action for e in events([item["uuid"] for item in queued])] == ["en_route", "on_scene"]
     context.close()
+
+
+def test_an_outcome_saved_offline_clears_the_call_once_back_online(live_app, phone, live_server):
+    username, call_sign = new_responder_with_call(live_app)
+    page = accept_online(live_app, phone, live_server, username)
+    go_offline_and_tap_en_route_and_on_scene(phone, page)
+    tap(page, "Clear")
+    page.get_by_role("button", name="Save outcome").click()
+    expect(page.locator("#outbox .outbox-queued")).to_have_count(2)  # no disposition: not queued
+    page.get_by_label("Disposition").select_option(label="Resolved on scene")
+    page.get_by_label("Notes").fill("Walked him to the shelter.")
+    page.get_by_role("button", name="Save outcome").click()
+    queued = page.locator("#outbox .outbox-queued")
+    expect(queued).to_have_count(3)
+    expect(queued.nth(2)).to_contain_text("Clear")
+
+    phone.set_offline(False)
+    expect(page.locator("#outbox .outbox-synced")).to_have_count(3, timeout=15_000)
+    expect(page.get_by_role("heading", name="No call assigned")).to_be_visible(timeout=10_000)
+    db.session.expire_all()
+    team = team_by_call_sign(call_sign)
+    assert team.status == "available"
+    outcome = db.session.scalar(select(Outcome).where(Outcome.team_id == team.id))
+    assert (outcome.disposition, outcome.notes) == ("resolved_on_scene", "Walked him to the shelter.")
