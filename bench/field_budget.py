@@ -5,8 +5,8 @@
 
 Serves the app under gunicorn on a throwaway database with the demo shift, signs a responder
 in, and loads /field/ in a fresh Chromium profile (empty HTTP cache, no service worker yet):
-every response the page fetched is counted as gzip would send it (level 6), and separately what
-the service worker downloads to cache the shell. Budget: 60 KB for the page.
+every response the page itself fetched is counted as gzip would send it (level 6); the service
+worker's own downloads for its cache are left out. Budget: 60 KB.
 
 With LIGHTHOUSE set, runs Lighthouse (mobile form factor, Debian's Chromium) on the login,
 field and outcome pages with the responder's session cookie, and prints the category scores.
@@ -142,7 +142,6 @@ def main() -> int:
                 fetched, cookies = measure_first_load(browser, url)
                 browser.close()
             page_rows = [r for r in fetched if not r[3]]
-            worker_rows = [r for r in fetched if r[3]]
             print(f"{'resource':55} {'bytes':>8} {'gzip':>7}")
             for path, raw, packed, _ in page_rows:
                 print(f"{path[:55]:55} {raw:8} {packed:7}")
@@ -150,9 +149,6 @@ def main() -> int:
             print(f"/field/ first load: {len(page_rows)} responses, {sum(r[1] for r in page_rows)} bytes, "
                   f"{total} gzipped = {total / 1024:.1f} KB (budget {BUDGET_KB} KB): "
                   f"{'OK' if total <= BUDGET_KB * 1024 else 'OVER'}")
-            if worker_rows:
-                print(f"service worker shell cache: {len(worker_rows)} responses, "
-                      f"{sum(r[2] for r in worker_rows) / 1024:.1f} KB gzipped")
             if os.environ.get("LIGHTHOUSE"):
                 for name, (cats, fcp, lcp, tbt, failing) in lighthouse(url, cookies, os.environ["LIGHTHOUSE"]).items():
                     print(f"lighthouse {name}: {cats} FCP {fcp} LCP {lcp} TBT {tbt} failing: {failing}")
