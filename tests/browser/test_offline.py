@@ -209,7 +209,8 @@ def test_queued_taps_survive_a_browser_restart(live_app, playwright, browser_typ
     expect(page.get_by_role("button", name="Clear", exact=True)).to_be_visible()
 
     context.clear_cookies()  # a restart ends the browser session's cookies
-    context.set_offline(False)
+    with page.expect_response(lambda r: r.url.startswith(f"{live_server}/login")):
+        context.set_offline(False)  # the outbox tries, and is sent to sign in: the taps stay
     page.reload()
     expect(page).to_have_url(re.compile("/login"))
     page.get_by_label("Username").fill(username)
