@@ -9,7 +9,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, cli, headers, intake, logs
+from . import access, cli, headers, intake, logs, pwa
+from .auth import idle
 from .config import INSTANCE_DIR, Config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .models import utcnow
@@ -46,6 +47,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     # Access rules run first, so a visitor is sent to sign in before any CSRF check.
     app.before_request(access.enforce_access_rules)
+    app.before_request(idle.enforce_idle_lock)
+    app.add_template_global(idle.idle_lock_attributes)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -65,6 +68,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     for blueprint in (auth_bp, field_bp, dispatch_bp, live_bp, navigation_bp, reports_bp, audit_bp,
                       api_bp, admin_bp):
         app.register_blueprint(blueprint)
+
+    pwa.init_app(app)
 
     app.after_request(_vary_on_htmx)
     headers.init_app(app)

@@ -28,6 +28,8 @@ class Config:
     # Minutes before an unaccepted assignment, or a long time on scene, is flagged on the board.
     HEART_ACCEPT_TIMEOUT_MINUTES = _int("HEART_ACCEPT_TIMEOUT_MINUTES", 2)
     HEART_ON_SCENE_WELFARE_MINUTES = _int("HEART_ON_SCENE_WELFARE_MINUTES", 45)
+    # Shared devices: minutes without a tap before the screen asks for the password again.
+    HEART_IDLE_LOCK_MINUTES = _int("HEART_IDLE_LOCK_MINUTES", 15)
 
     # The live feed (heart_field/live.py): how often a stream reads the feed, how long one
     # stream lasts before the browser reconnects (with Last-Event-ID), and the keep-alive.

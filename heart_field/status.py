@@ -12,7 +12,7 @@ current state, which the web and API layers answer with 409.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Optional
 
@@ -146,6 +146,21 @@ def allowed_actions(status: str, assignment: Optional[Assignment] = None) -> lis
     return actions
 
 
+# A status that reached the server this long after the device recorded it was sent late
+# (typically replayed from the offline outbox): the board says so.
+LATE_AFTER = timedelta(minutes=1)
+
+
+def late_statuses(session: Session) -> dict[int, StatusEvent]:
+    """Each team's current status event, for the teams whose current status arrived late."""
+    current = session.scalars(
+        select(StatusEvent).join(
+            Team, (StatusEvent.team_id == Team.id) & (StatusEvent.team_version == Team.version)
+        )
+    ).all()
+    return {e.team_id: e for e in current if e.received_at - e.occurred_at > LATE_AFTER}
+
+
 def current_assignment(session: Session, team_id: int) -> Optional[Assignment]:
     return session.scalars(
         select(Assignment)
@@ -205,6 +220,12 @@ def _apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> Tra
     )
     if swapped.rowcount != 1:
         session.rollback()
+        # The same tap sent twice at once (a replay racing its original): the winner is the answer.
+        earlier = session.scalar(
+            select(StatusEvent).where(StatusEvent.client_uuid == tap.client_uuid)
+        )
+        if earlier is not None and earlier.team_id == team.id:
+            return TransitionResult(earlier, applied=False)
         session.refresh(team)
         raise TransitionRefused(
             "stale_version",

@@ -15,3 +15,11 @@ class LoginForm(FlaskForm):
         validators=[DataRequired(), Length(max=256)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class LockForm(FlaskForm):
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )

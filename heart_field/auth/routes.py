@@ -10,7 +10,11 @@ from .. import audit
 from ..access import ALL_SIGNED_IN, SIGNED_IN_AT, public, roles
 from ..extensions import db, limiter
 from ..models import Role, User
-from .forms import LoginForm
+from . import idle
+from .forms import LockForm, LoginForm
+
+# Wrong passwords on the lock screen before the session is ended outright.
+MAX_UNLOCK_FAILURES = 5
 
 bp = Blueprint("auth", __name__)
 
@@ -68,6 +72,7 @@ def login():
         if user is not None and user.active and user.check_password(form.password.data):
             login_user(user)
             session[SIGNED_IN_AT] = time.time()
+            idle.mark_active()
             _record_attempt("sign_in", user)
             return redirect(_safe_next() or landing_url(user), code=303)
         _record_attempt("sign_in_failed", user)
@@ -83,6 +88,8 @@ def logout():
     audit.record(db.session, current_user, "sign_out", "user", current_user.id)
     db.session.commit()
     logout_user()
+    for key in ("active_at", "locked", "unlock_failures"):
+        session.pop(key, None)
     flash("You are signed out.")
     return redirect(url_for("auth.login"), code=303)
 
@@ -96,6 +103,36 @@ def _record_attempt(action: str, user: User | None = None) -> None:
     audit.record(db.session, user if action == "sign_in" else None, action, "user",
                  user.id if user else None, detail=f"from {request.remote_addr}")
     db.session.commit()
+
+
+@bp.route("/lock", methods=["GET", "POST"])
+@roles(*ALL_SIGNED_IN)
+def lock():
+    """The shared-device lock: the same person gives the password again, or signs out."""
+    idle.lock()
+    form = LockForm()
+    if form.validate_on_submit():
+        if current_user.check_password(form.password.data):
+            idle.mark_active()
+            session.pop("unlock_failures", None)
+            return redirect(_safe_next() or landing_url(current_user), code=303)
+        session["unlock_failures"] = session.get("unlock_failures", 0) + 1
+        if session["unlock_failures"] >= MAX_UNLOCK_FAILURES:
+            logout_user()
+            for key in ("active_at", "locked", "unlock_failures"):
+                session.pop(key, None)
+            flash("Signed out after too many wrong passwords.")
+            return redirect(url_for("auth.login"), code=303)
+        form.password.errors.append("That password is not right.")
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/lock.html", form=form), status
+
+
+@bp.route("/activity", methods=["POST"])
+@roles(*ALL_SIGNED_IN)
+def activity():
+    """The page saw a touch: the screen is in use (see auth/idle.py)."""
+    return "", 204
 
 
 def _safe_next() -> str | None:

@@ -111,6 +111,7 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
         waiting=[i for i in incidents if i.status == IncidentStatus.OPEN],
         active=[i for i in incidents if i.status != IncidentStatus.OPEN],
         elsewhere=elsewhere,
+        late=status.late_statuses(db.session),
         intake_form=intake_form or IncidentForm(formdata=None),
         action_form=CancelForm(),
         place_forms=place_forms or {},

@@ -57,6 +57,7 @@ class TapFields(FlaskForm):
 
     version = IntegerField(widget=widgets.HiddenInput(), validators=[InputRequired()])
     client_uuid = HiddenField(validators=[InputRequired(), UUID()])
+    team = HiddenField()  # the call sign the screen showed when the tap was made
     # Device time and position, stamped by the page's script when it runs.
     occurred_at = DeviceTimeField()
     lat = FloatField(widget=widgets.HiddenInput(), validators=[Optional(), NumberRange(-90, 90)])

@@ -1,6 +1,7 @@
 """The responder's screen: the team's current call and the taps that move it along."""
 
 import uuid
+from dataclasses import dataclass
 
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
@@ -9,7 +10,7 @@ from .. import live, status
 from ..access import load_team_of, roles
 from ..extensions import db
 from ..htmx import is_partial, render_page
-from ..models import Role, TeamStatus
+from ..models import Assignment, Role, Team, TeamStatus
 from ..status import Action, OutcomeInput, Tap, TransitionRefused
 from .forms import BackupForm, DeclineForm, OutcomeForm, TapFields, TapForm
 
@@ -24,6 +25,46 @@ TAP_ACTIONS = {
 
 ON_A_CALL = (TeamStatus.ASSIGNED, TeamStatus.EN_ROUTE, TeamStatus.ON_SCENE)
 
+# The way a call usually goes. Offline, the screen walks along it without the server.
+HAPPY_PATH = (Action.ACCEPT, Action.EN_ROUTE, Action.ON_SCENE, Action.CLEAR)
+STATUS_AFTER = {
+    Action.ACCEPT: TeamStatus.ASSIGNED, Action.DECLINE: TeamStatus.AVAILABLE,
+    Action.EN_ROUTE: TeamStatus.EN_ROUTE, Action.ON_SCENE: TeamStatus.ON_SCENE,
+    Action.CLEAR: TeamStatus.AVAILABLE, Action.OUT_OF_SERVICE: TeamStatus.OUT_OF_SERVICE,
+    Action.BACK_IN_SERVICE: TeamStatus.AVAILABLE,
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """The buttons shown together, and the row version the team will have when they are.
+
+    Only the first step shows at first. Each applied tap raises the team's version by one, so
+    the taps a responder makes in a row without the network expect version + 1, + 2, ...: the
+    server applies such a chain in order, and refuses the rest of it once one is refused.
+    """
+
+    actions: tuple[Action, ...]
+    version: int
+
+    @property
+    def status_after(self) -> str:
+        return STATUS_AFTER[self.actions[0]].label
+
+
+def next_steps(team: Team, assignment: Assignment | None) -> list[Step]:
+    actions = status.allowed_actions(team.status, assignment)
+    # Out of service is offered inside the team's details, away from the thumb (_card.html).
+    if team.status == TeamStatus.OUT_OF_SERVICE:
+        actions.append(Action.BACK_IN_SERVICE)
+    if not actions:
+        return []
+    steps = [Step(tuple(actions), team.version)]
+    if assignment is not None and actions[0] in HAPPY_PATH:
+        later = HAPPY_PATH[HAPPY_PATH.index(actions[0]) + 1:]
+        steps += [Step((action,), team.version + n) for n, action in enumerate(later, start=1)]
+    return steps
+
 
 def _screen(status_code=200, notice=None, form=None, panel=None):
     """The team's card, with an optional open panel (decline or outcome form)."""
@@ -32,6 +73,7 @@ def _screen(status_code=200, notice=None, form=None, panel=None):
     team = load_team_of(current_user)
     assignment = status.current_assignment(db.session, team.id)
     backup = live.open_backups(db.session).get(team.id)
+    steps = next_steps(team, assignment)
     return render_page(
         "field/index.html",
         "field/_card.html",
@@ -39,7 +81,12 @@ def _screen(status_code=200, notice=None, form=None, panel=None):
         team=team,
         assignment=assignment,
         incident=assignment.incident if assignment else None,
-        actions=status.allowed_actions(team.status, assignment),
+        steps=steps,
+        # Panels ride along hidden, so Decline and Clear work without the network.
+        decline_step=next((s for s in steps if Action.DECLINE in s.actions), None),
+        outcome_step=next((s for s in steps if Action.CLEAR in s.actions), None),
+        decline_form=DeclineForm(formdata=None),
+        outcome_form=OutcomeForm(formdata=None),
         new_uuid=lambda: str(uuid.uuid4()),
         notice=notice,
         form=form,
@@ -71,7 +118,7 @@ def tap():
     form = TapForm()
     if not form.validate() or form.action.data not in TAP_ACTIONS:
         return _screen(422, notice=("error", "That tap could not be read. Try again."))
-    return _apply(Tap(action=Action(form.action.data), **_tap_fields(form)))
+    return _apply(Tap(action=Action(form.action.data), **_tap_fields(form)), form.team.data)
 
 
 @bp.route("/decline", methods=["GET", "POST"])
@@ -81,7 +128,8 @@ def decline():
     if form.is_submitted():
         if not form.validate():
             return _screen(422, form=form, panel="decline")
-        return _apply(Tap(action=Action.DECLINE, reason=form.reason.data, **_tap_fields(form)))
+        return _apply(Tap(action=Action.DECLINE, reason=form.reason.data, **_tap_fields(form)),
+                      form.team.data)
     return _screen(form=form, panel="decline")
 
 
@@ -106,7 +154,8 @@ def outcome():
         refer = form.refer.data or form.disposition.data == "referred_care_navigation"
         assignment = status.current_assignment(db.session, load_team_of(current_user).id)
         then = assignment.incident if refer and assignment else None
-        return _apply(Tap(action=Action.CLEAR, outcome=outcome, **_tap_fields(form)), then)
+        return _apply(Tap(action=Action.CLEAR, outcome=outcome, **_tap_fields(form)),
+                      form.team.data, refer_from=then)
     return _screen(form=form, panel="outcome")
 
 
@@ -120,9 +169,13 @@ def _tap_fields(form: TapFields) -> dict:
     )
 
 
-def _apply(tap: Tap, refer_from=None):
-    """Apply the tap; after a clear with `refer_from` (the call), open the referral form."""
+def _apply(tap: Tap, made_for: str | None, refer_from=None):
+    """Apply the tap made for team `made_for`; after a clear with `refer_from` (the call),
+    open the referral form."""
     team = load_team_of(current_user)
+    if made_for and made_for != team.call_sign:
+        # A tap queued on a shared device by someone on another team: never apply it here.
+        return _screen(409, notice=("refused", f"Not applied. That tap was made for {made_for}."))
     try:
         result = status.apply(db.session, team, tap, actor=current_user)
     except TransitionRefused as refused:

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from heart_field import create_app
+from heart_field.extensions import db
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
 DEMO_PASSWORD = "demo-shift"
@@ -54,13 +57,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def live_database_url(tmp_path_factory):
+    """The live server's database, for tests that check what it stored."""
+    folder = tmp_path_factory.mktemp("live-db")
+    return os.environ.get("LIVE_DATABASE_URL") or f"sqlite:///{folder / 'live.db'}"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, live_database_url):
     """The app under gunicorn on a free port, with its own database and the demo shift."""
     folder = tmp_path_factory.mktemp("live")
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": os.environ.get("LIVE_DATABASE_URL") or f"sqlite:///{folder / 'live.db'}",
+        "DATABASE_URL": live_database_url,
         "SECRET_KEY": "browser-test-secret",
         "HEART_INSECURE_COOKIES": "1",
         "HEART_PASSWORD": DEMO_PASSWORD,
@@ -98,3 +108,13 @@ def sign_in(page, base_url, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture(scope="session")
+def live_app(live_server, live_database_url):
+    """The app in this process, on the live server's database: to set up calls and read events."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": live_database_url, "SECRET_KEY": "x", "TESTING": True})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()

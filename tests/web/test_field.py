@@ -1,5 +1,6 @@
 """The responder's screen over HTTP: the call, the legal buttons, taps, decline and outcome."""
 
+import re
 import uuid
 
 import pytest
@@ -19,7 +20,11 @@ def assign(team, incident):
 
 
 def buttons_on(page):
-    return [name for name in BUTTONS if f">{name}</button>" in page.text]
+    """The status buttons the screen shows now: the first step (later steps wait, hidden,
+    for taps made without the network)."""
+    match = re.search(r'<nav [^>]*data-step="0".*?</nav>', page.text, re.S)
+    shown = match.group(0) if match else ""
+    return [name for name in BUTTONS if f">{name}</button>" in shown]
 
 
 def tap(session, team, action, htmx=True, **extra):
@@ -160,3 +165,58 @@ def test_out_of_service_and_back(responder_session, team):
     assert "Back in service</button>" in page.text
     tap(responder_session, team, "back_in_service")
     assert reload(team).status == TeamStatus.AVAILABLE
+
+
+def steps_on(page):
+    """Each step's buttons and the version its taps expect, in order."""
+    steps = []
+    for block in re.findall(r'<nav [^>]*data-step="\d+".*?</nav>', page.text, re.S):
+        versions = set(re.findall(r'name="version" value="(\d+)"', block))
+        names = [name for name in BUTTONS if f">{name}</button>" in block]
+        steps.append((names, versions))
+    return steps
+
+
+def test_the_card_carries_the_next_steps_each_expecting_the_version_before_it(
+        responder_session, team, incident):
+    assign(team, incident)
+    v = reload(team).version
+    page = responder_session.get("/field/")
+    # Accept and Decline now; En route, On scene and Clear hidden, for taps made offline.
+    assert steps_on(page) == [(["Accept", "Decline"], {str(v)}), (["En route"], {str(v + 1)}),
+                              (["On scene"], {str(v + 2)}), (["Clear"], set())]
+    assert re.search(r'<nav [^>]*data-step="1"[^>]*hidden', page.text)
+    outcome = page.text.split('id="panel-outcome"', 1)[1].split("</form>", 1)[0]
+    assert f'name="version" value="{v + 3}"' in outcome
+
+
+def test_a_chain_of_taps_made_offline_applies_in_order(responder_session, team, incident):
+    """Sent one after another as the outbox does, each tap expects its predecessor's version."""
+    assign(team, incident)
+    v = reload(team).version
+    for n, action in enumerate(("accept", "en_route", "on_scene")):
+        data = {"action": action, "version": v + n, "client_uuid": str(uuid.uuid4()), "team": "CR-1",
+                "occurred_at": f"2026-11-27T14:0{n}:00Z"}
+        assert responder_session.post("/field/status", data, htmx=True).status_code == 200
+    assert reload(team).status == TeamStatus.ON_SCENE
+
+
+def test_a_tap_made_for_another_team_is_refused(responder_session, team, incident):
+    """A shared device may hold a tap queued by someone on another team: never apply it here."""
+    assign(team, incident)
+    data = {"action": "accept", "version": reload(team).version, "client_uuid": str(uuid.uuid4()),
+            "team": "CR-2"}
+    response = responder_session.post("/field/status", data, htmx=True)
+    assert response.status_code == 409
+    assert "That tap was made for CR-2." in response.text
+    assert db.session.scalar(select(func.count()).select_from(StatusEvent)
+                             .where(StatusEvent.action == "accept")) == 0
+
+
+def test_a_position_sent_with_a_tap_moves_the_team(responder_session, team, incident):
+    assign(team, incident)
+    tap(responder_session, team, "accept", lat="36.001", lon="-78.912")
+    assert (reload(team).last_lat, reload(team).last_lon) == (36.001, -78.912)
+    tap(responder_session, team, "en_route")  # no position (permission refused): nothing else changes
+    assert reload(team).status == TeamStatus.EN_ROUTE
+    assert (reload(team).last_lat, reload(team).last_lon) == (36.001, -78.912)
