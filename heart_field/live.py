@@ -39,7 +39,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, joinedload
 
 from .access import roles
-from .extensions import SQLITE_BEGIN, db
+from .extensions import db
 from .models import Role, StatusEvent, Team, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,10 @@ def begin_feed_write(session: Session) -> None:
     session.commit()
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        # pysqlite opens its own transaction only at the first write; reads before that see
+        # the latest data, and ordinary write paths take the lock (waiting busy_timeout) at
+        # their first write. Here the reads must belong to the write, so begin explicitly.
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     elif dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
 

@@ -83,8 +83,9 @@ def live_server(tmp_path_factory, live_database_url):
     subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     log = open(folder / "server.log", "w")
     server = subprocess.Popen(
+        # Threads enough for the live streams the tests open (production uses gevent: README).
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--worker-class", "gthread", "--threads", "8", "app:app"],
+         "--worker-class", "gthread", "--threads", "16", "app:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

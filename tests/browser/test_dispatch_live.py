@@ -113,6 +113,7 @@ def test_the_board_resumes_with_last_event_id_after_the_stream_ends(dispatcher, 
     reconnects = []
     dispatcher.on("request", lambda r: "/live/events" in r.url and reconnects.append(r))
 
+    co_phone.locator(".team-members summary").click()  # out of service sits away from the thumb
     co_phone.get_by_role("button", name="Out of service", exact=True).click()
     expect(team_status(dispatcher, "CO-1")).to_have_text("Out of service")
     before_gap = dispatcher.evaluate("heartLive.lastEventId()")
