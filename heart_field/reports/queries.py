@@ -28,13 +28,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from itertools import groupby
 from math import floor
-from operator import itemgetter
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, func, or_, select
+from sqlalchemy import Float, Integer, and_, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -79,6 +77,59 @@ def _epoch_postgresql(element, compiler, **kw):
     return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
 
 
+class epoch_whole_seconds(FunctionElement):
+    """Whole seconds since 1970 (rounded down) of a stored UTC datetime, as an integer."""
+
+    type = Integer()
+    name = "epoch_whole_seconds"
+    inherit_cache = True
+
+
+@compiles(epoch_whole_seconds, "sqlite")
+def _whole_sqlite(element, compiler, **kw):
+    # julianday is several times faster than strftime('%s'); SQLite keeps milliseconds, and
+    # the half millisecond added absorbs the float error before truncating.
+    column = compiler.process(element.clauses, **kw)
+    return f"CAST((julianday({column}) - 2440587.5) * 86400.0 + 0.0005 AS INTEGER)"
+
+
+@compiles(epoch_whole_seconds, "postgresql")
+def _whole_postgresql(element, compiler, **kw):
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
+class local_clock(FunctionElement):
+    """The local hour (0-23) or weekday (Monday 0) of a stored UTC datetime, in SQL that
+    SQLite and PostgreSQL both run: the period's UTC offsets (found with zoneinfo, so
+    daylight-saving changes fall where they really are) become a CASE over epoch seconds,
+    and the rest is integer arithmetic. Grouping by it keeps the counting in the database."""
+
+    type = Integer()
+    inherit_cache = False  # the offsets are literals that differ by period
+
+    name = "local_clock"
+
+    def __init__(self, column, stretches: list[tuple[int, int]], part: str):
+        super().__init__(column)
+        self.stretches = stretches
+        self.part = part
+
+
+@compiles(local_clock)
+def _local_clock(element, compiler, **kw):
+    seconds = compiler.process(epoch_whole_seconds(*element.clauses), **kw)
+    (_, offset), *changes = element.stretches
+    whens = []
+    for start, next_offset in changes:
+        whens.append(f"WHEN {seconds} < {start} THEN {offset}")
+        offset = next_offset
+    local = f"({seconds} + CASE {' '.join(whens)} ELSE {offset} END)" if whens else f"({seconds} + {offset})"
+    mod = "%%" if compiler.dialect.paramstyle in ("format", "pyformat") else "%"
+    if element.part == "hour":
+        return f"(({local} / 3600) {mod} 24)"
+    return f"((({local} / 86400) + 3) {mod} 7)"  # 1 January 1970 was a Thursday (3)
+
+
 @dataclass(frozen=True)
 class Period:
     """Whole local days, first_day to last_day inclusive."""
@@ -101,6 +152,33 @@ class Period:
     def days(self) -> int:
         return (self.last_day - self.first_day).days + 1
 
+    def utc_offsets(self) -> list[tuple[int, int]]:
+        """(from epoch second, UTC offset in seconds) for each stretch of the period with
+        one offset: one stretch, or more when clocks change inside the period."""
+        start, end = int(self.start.timestamp()), int(self.end.timestamp())
+
+        def offset(epoch: int) -> int:
+            return int(datetime.fromtimestamp(epoch, self.zone).utcoffset().total_seconds())
+
+        stretches = [(start, offset(start))]
+        day = start
+        while day < end:
+            later = min(day + 86400, end)
+            if offset(later) != stretches[-1][1]:
+                low, high = day, later  # the change is after low and at or before high
+                while high - low > 1:
+                    middle = (low + high) // 2
+                    low, high = (middle, high) if offset(middle) == stretches[-1][1] else (low, middle)
+                stretches.append((high, offset(high)))
+            day = later
+        return stretches
+
+    def hour(self, column) -> "local_clock":
+        return local_clock(column, self.utc_offsets(), "hour")
+
+    def weekday(self, column) -> "local_clock":
+        return local_clock(column, self.utc_offsets(), "weekday")
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -110,25 +188,6 @@ class Scope:
     @property
     def unit_label(self) -> str:
         return UnitType(self.unit_type).label if self.unit_type else "All units"
-
-
-class LocalClock:
-    """Local hour of day and weekday for epoch seconds. Every zone offset in use is a
-    multiple of 15 minutes, so the answer is cached per quarter hour."""
-
-    def __init__(self, zone: ZoneInfo):
-        self.zone = zone
-        self._cache: dict[int, tuple[int, int]] = {}
-
-    def hour_and_weekday(self, epoch: float) -> tuple[int, int]:
-        # SQLite keeps times to the millisecond; its julianday arithmetic is off by ~1e-5 s,
-        # which must not move 09:00:00 back into 08:59.
-        quarter = int(round(epoch, 3) // 900)
-        found = self._cache.get(quarter)
-        if found is None:
-            local = datetime.fromtimestamp(quarter * 900, self.zone)
-            found = self._cache[quarter] = (local.hour, local.weekday())
-        return found
 
 
 def local_text(value: datetime, zone: ZoneInfo) -> str:
@@ -157,12 +216,6 @@ def _minutes(seconds: Optional[float]) -> Optional[float]:
     return None if seconds is None else round(seconds / 60, 1)
 
 
-def _interval(start: Optional[float], end: Optional[float]) -> Optional[int]:
-    if start is None or end is None or end < start:
-        return None
-    return round(end - start)
-
-
 def _share(part: int, whole: int) -> Optional[float]:
     return round(100 * part / whole, 1) if whole else None
 
@@ -179,19 +232,27 @@ RECEIVED_ASSIGNED, ASSIGNED_EN_ROUTE, EN_ROUTE_ON_SCENE, RECEIVED_ON_SCENE = ran
 
 
 def _team_times(session: Session, scope: Scope):
-    """One row per (call, team sent): receipt and the team's tap times as epoch seconds,
-    ordered by call."""
+    """One row per (call, team sent), ordered by call: the local hour and weekday received,
+    the team's unit, and in seconds: receipt to this team's first assignment, its latest
+    assignment to its first En route, En route to On scene, and receipt to On scene."""
     ev = StatusEvent
     tap = epoch_seconds(ev.occurred_at)
+    received = epoch_seconds(Incident.received_at)
+    first_assigned = func.min(case((ev.action == "assign", tap)))
+    assigned = func.max(case((ev.action == "assign", tap)))
+    en_route = func.min(case((ev.action == "en_route", tap)))
+    on_scene = func.min(case((ev.action == "on_scene", tap)))
+    period = scope.period
     stmt = (
         select(
             ev.incident_id,
-            epoch_seconds(Incident.received_at),
+            period.hour(Incident.received_at),
+            period.weekday(Incident.received_at),
             Team.unit_type,
-            func.min(case((ev.action == "assign", tap))),
-            func.max(case((ev.action == "assign", tap))),
-            func.min(case((ev.action == "en_route", tap))),
-            func.min(case((ev.action == "on_scene", tap))),
+            first_assigned - received,
+            en_route - assigned,
+            on_scene - en_route,
+            on_scene - received,
         )
         .join(Incident, Incident.id == ev.incident_id)
         .join(Team, Team.id == ev.team_id)
@@ -201,7 +262,12 @@ def _team_times(session: Session, scope: Scope):
     )
     if scope.unit_type:
         stmt = stmt.where(Team.unit_type == scope.unit_type)
-    return session.execute(stmt.execution_options(yield_per=STREAM_BATCH))
+    return _stream(session, stmt)
+
+
+def _stream(session: Session, stmt):
+    """Rows as plain tuples, fetched in batches (Core, without the ORM's per-row work)."""
+    return session.connection().execute(stmt.execution_options(yield_per=STREAM_BATCH))
 
 
 @dataclass
@@ -218,49 +284,76 @@ def _response_columns(first: str) -> list[str]:
     return columns
 
 
-def response_times(session: Session, scope: Scope) -> ResponseTimes:
-    clock = LocalClock(scope.period.zone)
-    # (dimension, key) -> one array of seconds per interval, and the number of calls.
-    samples: dict[tuple[str, object], list[array]] = defaultdict(
-        lambda: [array("l") for _ in INTERVALS])
-    calls: Counter = Counter()
+def _seconds(value: Optional[float]) -> Optional[int]:
+    """An interval in whole seconds; None when missing or negative (a clock running behind)."""
+    if value is None or value < 0:
+        return None
+    return round(value)
 
-    def add(keys, which: int, value: Optional[int]) -> None:
+
+class _Samples:
+    """Interval samples (whole seconds) and call counts, per (dimension, key)."""
+
+    def __init__(self):
+        self.values: dict[tuple, list[array]] = defaultdict(lambda: [array("l") for _ in INTERVALS])
+        self.calls: Counter = Counter()
+
+    def add(self, keys, which: int, value: Optional[int]) -> None:
         if value is not None:
             for key in keys:
-                samples[key][which].append(value)
+                self.values[key][which].append(value)
 
-    for _, rows in groupby(_team_times(session, scope), key=itemgetter(0)):
-        rows = list(rows)
-        hour, weekday = clock.hour_and_weekday(rows[0][1])
-        every = (("unit", ALL_UNITS), ("hour", hour), ("weekday", weekday))
-        calls.update(every)
-        received = rows[0][1]
-        for unit in {r[2] for r in rows}:
-            mine = [r for r in rows if r[2] == unit]
-            calls[("unit", unit)] += 1
-            add([("unit", unit)], RECEIVED_ASSIGNED,
-                _interval(received, min(r[3] for r in mine)))
-            add([("unit", unit)], RECEIVED_ON_SCENE,
-                _interval(received, _first(r[6] for r in mine)))
-        add(every, RECEIVED_ASSIGNED, _interval(received, min(r[3] for r in rows)))
-        add(every, RECEIVED_ON_SCENE, _interval(received, _first(r[6] for r in rows)))
-        for _, _, unit, _, assigned, en_route, on_scene in rows:
-            keys = (("unit", unit), *every)
-            add(keys, ASSIGNED_EN_ROUTE, _interval(assigned, en_route))
-            add(keys, EN_ROUTE_ON_SCENE, _interval(en_route, on_scene))
-
-    def row(label: str, key) -> list:
-        cells: list = [label, calls[key]]
-        for values in samples[key] if key in samples else [array("l") for _ in INTERVALS]:
+    def row(self, label: str, key) -> list:
+        cells: list = [label, self.calls[key]]
+        for values in self.values.get(key) or [array("l") for _ in INTERVALS]:
             ordered = sorted(values)
             cells += [_minutes(percentile(ordered, 0.5)), _minutes(percentile(ordered, 0.9))]
         return cells
 
+
+def response_times(session: Session, scope: Scope) -> ResponseTimes:
+    samples = _Samples()
+    add = samples.add
+
+    def call_done(rows: list) -> None:
+        """A call's intervals from its teams' rows (almost always one)."""
+        _, hour, weekday, unit = rows[0][:4]
+        every = (("unit", ALL_UNITS), ("hour", hour), ("weekday", weekday))
+        samples.calls.update(every)
+        if len(rows) == 1:
+            _, _, _, unit, to_assign, to_en_route, to_scene, to_arrive = rows[0]
+            keys = (("unit", unit), *every)
+            samples.calls[keys[0]] += 1
+            add(keys, RECEIVED_ASSIGNED, _seconds(to_assign))
+            add(keys, ASSIGNED_EN_ROUTE, _seconds(to_en_route))
+            add(keys, EN_ROUTE_ON_SCENE, _seconds(to_scene))
+            add(keys, RECEIVED_ON_SCENE, _seconds(to_arrive))
+            return
+        for unit in {r[3] for r in rows}:
+            mine = [r for r in rows if r[3] == unit]
+            samples.calls[("unit", unit)] += 1
+            add([("unit", unit)], RECEIVED_ASSIGNED, _seconds(_first(r[4] for r in mine)))
+            add([("unit", unit)], RECEIVED_ON_SCENE, _seconds(_first(r[7] for r in mine)))
+        add(every, RECEIVED_ASSIGNED, _seconds(_first(r[4] for r in rows)))
+        add(every, RECEIVED_ON_SCENE, _seconds(_first(r[7] for r in rows)))
+        for row in rows:
+            keys = (("unit", row[3]), *every)
+            add(keys, ASSIGNED_EN_ROUTE, _seconds(row[5]))
+            add(keys, EN_ROUTE_ON_SCENE, _seconds(row[6]))
+
+    pending: list = []
+    for row in _team_times(session, scope):
+        if pending and row[0] != pending[0][0]:
+            call_done(pending)
+            pending = []
+        pending.append(row)
+    if pending:
+        call_done(pending)
+
     units = [UnitType(scope.unit_type)] if scope.unit_type else list(UnitType)
-    unit_rows = [row(u.label, ("unit", u.value)) for u in units]
+    unit_rows = [samples.row(u.label, ("unit", u.value)) for u in units]
     if not scope.unit_type:
-        unit_rows.append(row("All units", ("unit", ALL_UNITS)))
+        unit_rows.append(samples.row("All units", ("unit", ALL_UNITS)))
     chart = dict(chart_value=2 + 2 * RECEIVED_ON_SCENE,
                  chart_title="Median minutes from call received to a team on scene")
     return ResponseTimes(
@@ -268,17 +361,18 @@ def response_times(session: Session, scope: Scope) -> ResponseTimes:
                       _response_columns("Unit type"), unit_rows, **chart),
         by_hour=Table("response-by-hour", "Response times by hour of day (local time)",
                       _response_columns("Hour received"),
-                      [row(f"{h:02d}:00", ("hour", h)) for h in range(24)],
+                      [samples.row(f"{h:02d}:00", ("hour", h)) for h in range(24)],
                       chart_kind="columns", **chart),
         by_weekday=Table("response-by-weekday", "Response times by day of week",
                          _response_columns("Day received"),
-                         [row(name, ("weekday", d)) for d, name in enumerate(WEEKDAYS)],
+                         [samples.row(name, ("weekday", d)) for d, name in enumerate(WEEKDAYS)],
                          chart_kind="columns", **chart),
     )
 
 
 def _first(values) -> Optional[float]:
-    present = [v for v in values if v is not None]
+    """The earliest of the values that are present and not negative."""
+    present = [v for v in values if v is not None and v >= 0]
     return min(present) if present else None
 
 
@@ -404,22 +498,25 @@ NOT_RECORDED = "Reason not recorded"
 
 def unmet_need(session: Session, scope: Scope) -> UnmetNeed:
     """Calls HEART could not take (routed to police, EMS, fire or county) and why."""
-    stmt = select(epoch_seconds(Incident.received_at), Incident.fallback_reason, Incident.status) \
+    hour = scope.period.hour(Incident.received_at)
+    weekday = scope.period.weekday(Incident.received_at)
+    stmt = (
+        select(hour, weekday, Incident.fallback_reason, Incident.status, func.count())
         .where(_in_period(scope))
+        .group_by(hour, weekday, Incident.fallback_reason, Incident.status)
+    )
     if scope.unit_type:
         stmt = stmt.where(Incident.recommended_unit_type == scope.unit_type)
-    clock = LocalClock(scope.period.zone)
     received = {"hour": Counter(), "weekday": Counter()}
     elsewhere = {"hour": Counter(), "weekday": Counter()}
     reasons: Counter = Counter()
-    for epoch, reason, status in session.execute(stmt.execution_options(yield_per=STREAM_BATCH)):
-        hour, weekday = clock.hour_and_weekday(epoch)
-        received["hour"][hour] += 1
-        received["weekday"][weekday] += 1
+    for hour, weekday, reason, status, calls in _stream(session, stmt):
+        received["hour"][hour] += calls
+        received["weekday"][weekday] += calls
         if reason is not None or status == IncidentStatus.ROUTED_ELSEWHERE:
-            reasons[reason or NOT_RECORDED] += 1
-            elsewhere["hour"][hour] += 1
-            elsewhere["weekday"][weekday] += 1
+            reasons[reason or NOT_RECORDED] += calls
+            elsewhere["hour"][hour] += calls
+            elsewhere["weekday"][weekday] += calls
 
     total, routed = sum(received["hour"].values()), sum(reasons.values())
     summary = Table("unmet-summary", "Calls HEART could not take",

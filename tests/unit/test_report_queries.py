@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from heart_field.extensions import db
 from heart_field.models import Incident
 from heart_field.reports.charts import bars, columns, nice_max
-from heart_field.reports.queries import LocalClock, Period, epoch_seconds, percentile
+from heart_field.reports.queries import Period, epoch_seconds, percentile
 from heart_field.reports.tables import Table, cell_text, csv_lines
 from tests.conftest import make_incident
 
@@ -79,20 +79,37 @@ def test_local_days_across_daylight_saving():
     assert (week.days, week.start.hour) == (7, 4)
 
 
-def test_local_hour_and_weekday_across_daylight_saving():
-    clock = LocalClock(NY)
+def test_utc_offsets_of_a_period():
+    """Stretches of one UTC offset, split exactly where the clocks change."""
+    assert Period(date(2026, 6, 1), date(2026, 6, 30), NY).utc_offsets() == \
+        [(int(datetime(2026, 6, 1, 4, tzinfo=timezone.utc).timestamp()), -4 * 3600)]
+    year = Period(date(2026, 1, 1), date(2026, 12, 31), NY).utc_offsets()
+    assert [(datetime.fromtimestamp(t, timezone.utc), o // 3600) for t, o in year] == [
+        (datetime(2026, 1, 1, 5, tzinfo=timezone.utc), -5),
+        (datetime(2026, 3, 8, 7, tzinfo=timezone.utc), -4),
+        (datetime(2026, 11, 1, 6, tzinfo=timezone.utc), -5),
+    ]
 
-    def at(*utc):
-        return clock.hour_and_weekday(datetime(*utc, tzinfo=timezone.utc).timestamp())
 
-    assert at(2026, 3, 8, 6, 59) == (1, 6)   # 01:59 EST, Sunday
-    assert at(2026, 3, 8, 7, 0) == (3, 6)    # 03:00 EDT: 02:00 never happens
-    assert at(2026, 11, 1, 5, 30) == (1, 6)  # 01:30 EDT
-    assert at(2026, 11, 1, 6, 30) == (1, 6)  # 01:30 EST, the second time
-    assert at(2026, 11, 2, 4, 59) == (23, 6)
-    assert at(2026, 11, 2, 5, 0) == (0, 0)   # Monday
-    assert clock.hour_and_weekday(datetime(2026, 6, 1, 13, tzinfo=timezone.utc).timestamp()
-                                  - 0.00001) == (9, 0)  # julianday's float error is rounded away
+@pytest.mark.parametrize(("utc", "hour", "weekday"), [
+    ((2026, 3, 8, 6, 59, 59), 1, 6),   # 01:59:59 EST, Sunday
+    ((2026, 3, 8, 7, 0, 0), 3, 6),     # 03:00 EDT: 02:00 never happens
+    ((2026, 11, 1, 5, 30, 0), 1, 6),   # 01:30 EDT
+    ((2026, 11, 1, 6, 30, 0), 1, 6),   # 01:30 EST, the second time
+    ((2026, 11, 2, 4, 59, 59), 23, 6),
+    ((2026, 11, 2, 5, 0, 0), 0, 0),    # Monday
+    ((2026, 6, 1, 13, 0, 0), 9, 0),
+    ((2027, 1, 1, 4, 59, 59), 23, 3),  # New Year's Eve, a Thursday
+])
+def test_local_hour_and_weekday_in_sql(app, utc, hour, weekday):
+    """The database's local hour and weekday agree with zoneinfo on both sides of each change."""
+    when = datetime(*utc, 250000, tzinfo=timezone.utc)
+    make_incident("T1", received_at=when)
+    period = Period(date(2026, 1, 1), date(2026, 12, 31), NY)
+    found = db.session.execute(select(period.hour(Incident.received_at),
+                                      period.weekday(Incident.received_at))).one()
+    local = when.astimezone(NY)
+    assert tuple(found) == (local.hour, local.weekday()) == (hour, weekday)
 
 
 @pytest.mark.parametrize(("value", "expected"), [
