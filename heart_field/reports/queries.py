@@ -98,36 +98,42 @@ def _whole_postgresql(element, compiler, **kw):
     return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
 
 
-class local_clock(FunctionElement):
-    """The local hour (0-23) or weekday (Monday 0) of a stored UTC datetime, in SQL that
-    SQLite and PostgreSQL both run: the period's UTC offsets (found with zoneinfo, so
-    daylight-saving changes fall where they really are) become a CASE over epoch seconds,
-    and the rest is integer arithmetic. Grouping by it keeps the counting in the database."""
+class hour_of_week(FunctionElement):
+    """The local hour of the week (Monday 00:00-00:59 is 0, Sunday 23:00 is 167) of a stored
+    UTC datetime, in SQL that SQLite and PostgreSQL both run. The period's UTC offsets,
+    found with zoneinfo so daylight-saving changes fall where they really are, become a
+    CASE on the stored time; the rest is integer arithmetic. Grouping by it keeps the
+    counting in the database."""
 
     type = Integer()
+    name = "hour_of_week"
     inherit_cache = False  # the offsets are literals that differ by period
 
-    name = "local_clock"
-
-    def __init__(self, column, stretches: list[tuple[int, int]], part: str):
+    def __init__(self, column, stretches: list[tuple[datetime, int]]):
         super().__init__(column)
         self.stretches = stretches
-        self.part = part
 
 
-@compiles(local_clock)
-def _local_clock(element, compiler, **kw):
+def _time_literal(value: datetime, dialect_name: str) -> str:
+    """A UTC instant as a literal that compares with the stored column."""
+    if dialect_name == "sqlite":  # stored as naive UTC text, which sorts as time does
+        return "'" + value.strftime("%Y-%m-%d %H:%M:%S.%f") + "'"
+    return "TIMESTAMPTZ '" + value.strftime("%Y-%m-%d %H:%M:%S+00") + "'"
+
+
+@compiles(hour_of_week)
+def _hour_of_week(element, compiler, **kw):
+    column = compiler.process(*element.clauses, **kw)
     seconds = compiler.process(epoch_whole_seconds(*element.clauses), **kw)
     (_, offset), *changes = element.stretches
     whens = []
     for start, next_offset in changes:
-        whens.append(f"WHEN {seconds} < {start} THEN {offset}")
+        whens.append(f"WHEN {column} < {_time_literal(start, compiler.dialect.name)} THEN {offset}")
         offset = next_offset
-    local = f"({seconds} + CASE {' '.join(whens)} ELSE {offset} END)" if whens else f"({seconds} + {offset})"
+    shift = f"CASE {' '.join(whens)} ELSE {offset} END" if whens else str(offset)
     mod = "%%" if compiler.dialect.paramstyle in ("format", "pyformat") else "%"
-    if element.part == "hour":
-        return f"(({local} / 3600) {mod} 24)"
-    return f"((({local} / 86400) + 3) {mod} 7)"  # 1 January 1970 was a Thursday (3)
+    # 1 January 1970 00:00 was a Thursday: 72 hours after the start of its week.
+    return f"(((({seconds}) + ({shift})) / 3600 + 72) {mod} 168)"
 
 
 @dataclass(frozen=True)
@@ -152,9 +158,9 @@ class Period:
     def days(self) -> int:
         return (self.last_day - self.first_day).days + 1
 
-    def utc_offsets(self) -> list[tuple[int, int]]:
-        """(from epoch second, UTC offset in seconds) for each stretch of the period with
-        one offset: one stretch, or more when clocks change inside the period."""
+    def utc_offsets(self) -> list[tuple[datetime, int]]:
+        """(from when, UTC offset in seconds) for each stretch of the period with one
+        offset: one stretch, or more when clocks change inside the period."""
         start, end = int(self.start.timestamp()), int(self.end.timestamp())
 
         def offset(epoch: int) -> int:
@@ -171,13 +177,10 @@ class Period:
                     low, high = (middle, high) if offset(middle) == stretches[-1][1] else (low, middle)
                 stretches.append((high, offset(high)))
             day = later
-        return stretches
+        return [(datetime.fromtimestamp(t, timezone.utc), o) for t, o in stretches]
 
-    def hour(self, column) -> "local_clock":
-        return local_clock(column, self.utc_offsets(), "hour")
-
-    def weekday(self, column) -> "local_clock":
-        return local_clock(column, self.utc_offsets(), "weekday")
+    def hour_of_week(self, column) -> hour_of_week:
+        return hour_of_week(column, self.utc_offsets())
 
 
 @dataclass(frozen=True)
@@ -245,10 +248,9 @@ def _team_times(session: Session, scope: Scope):
     period = scope.period
     stmt = (
         select(
-            ev.incident_id,
-            period.hour(Incident.received_at),
-            period.weekday(Incident.received_at),
-            Team.unit_type,
+            Incident.id,
+            period.hour_of_week(Incident.received_at),
+            func.min(Team.unit_type),  # one team, one unit: an aggregate keeps the grouping sort-free
             first_assigned - received,
             en_route - assigned,
             on_scene - en_route,
@@ -257,8 +259,10 @@ def _team_times(session: Session, scope: Scope):
         .join(Incident, Incident.id == ev.incident_id)
         .join(Team, Team.id == ev.team_id)
         .where(_in_period(scope), ev.action.in_(("assign", "en_route", "on_scene")))
-        .group_by(ev.incident_id, ev.team_id, Incident.received_at, Team.unit_type)
-        .order_by(ev.incident_id)
+        # Received time first: SQLite then reads the calls in its index order and groups
+        # without sorting; each call's rows come out together.
+        .group_by(Incident.received_at, Incident.id, ev.team_id)
+        .order_by(Incident.received_at, Incident.id)
     )
     if scope.unit_type:
         stmt = stmt.where(Team.unit_type == scope.unit_type)
@@ -291,21 +295,71 @@ def _seconds(value: Optional[float]) -> Optional[int]:
     return round(value)
 
 
+def _new_cell() -> list[array]:
+    return [array("l") for _ in INTERVALS]
+
+
 class _Samples:
-    """Interval samples (whole seconds) and call counts, per (dimension, key)."""
+    """Interval samples in whole seconds, kept in cells by (unit, hour, weekday) and merged
+    into table rows at the end, so each team row costs four appends.
+
+    A call answered by one unit's teams (nearly all) is filed once, in `single`. A call
+    that several units were sent to looks different per unit (received -> assigned is the
+    wait for that unit) and as a whole, so it is filed in `multi_unit` per unit and in
+    `multi_all` whole."""
 
     def __init__(self):
-        self.values: dict[tuple, list[array]] = defaultdict(lambda: [array("l") for _ in INTERVALS])
-        self.calls: Counter = Counter()
+        self.single: dict[tuple, list[array]] = defaultdict(_new_cell)
+        self.multi_unit: dict[tuple, list[array]] = defaultdict(_new_cell)
+        self.multi_all: dict[tuple, list[array]] = defaultdict(_new_cell)
+        self.calls: Counter = Counter()  # same keys, tagged with the family's name
 
-    def add(self, keys, which: int, value: Optional[int]) -> None:
-        if value is not None:
-            for key in keys:
-                self.values[key][which].append(value)
+    def add_call(self, rows: list) -> None:
+        _, how, unit = rows[0][:3]
+        hour, weekday = how % 24, how // 24
+        if len(rows) == 1 or all(r[2] == unit for r in rows):
+            self._file(self.single, ("single", unit, hour, weekday), rows)
+            return
+        for each in {r[2] for r in rows}:
+            self._file(self.multi_unit, ("multi_unit", each, hour, weekday),
+                       [r for r in rows if r[2] == each])
+        self._file(self.multi_all, ("multi_all", hour, weekday), rows)
 
-    def row(self, label: str, key) -> list:
-        cells: list = [label, self.calls[key]]
-        for values in self.values.get(key) or [array("l") for _ in INTERVALS]:
+    def _file(self, family: dict, key: tuple, rows: list) -> None:
+        self.calls[key] += 1
+        cell = family[key[1:]]
+        if len(rows) == 1:
+            _, _, _, to_assign, to_en_route, to_scene, to_arrive = rows[0]
+        else:
+            to_assign, to_arrive = _first(r[3] for r in rows), _first(r[6] for r in rows)
+            for row in rows[1:]:
+                for which, value in ((ASSIGNED_EN_ROUTE, row[4]), (EN_ROUTE_ON_SCENE, row[5])):
+                    if value is not None and value >= 0:
+                        cell[which].append(round(value))
+            to_en_route, to_scene = rows[0][4], rows[0][5]
+        for which, value in ((RECEIVED_ASSIGNED, to_assign), (ASSIGNED_EN_ROUTE, to_en_route),
+                             (EN_ROUTE_ON_SCENE, to_scene), (RECEIVED_ON_SCENE, to_arrive)):
+            if value is not None and value >= 0:
+                cell[which].append(round(value))
+
+    def row(self, label: str, unit=None, hour=None, weekday=None) -> list:
+        """Merge the matching cells (None matches anything). A unit's row reads each call
+        as that unit saw it; every other row reads calls whole."""
+        if unit is not None:
+            sources = (("single", self.single, (unit, hour, weekday)),
+                       ("multi_unit", self.multi_unit, (unit, hour, weekday)))
+        else:
+            sources = (("single", self.single, (None, hour, weekday)),
+                       ("multi_all", self.multi_all, (hour, weekday)))
+        merged, calls = _new_cell(), 0
+        for name, family, wanted in sources:
+            for key, cell in family.items():
+                if all(want is None or got == want for want, got in zip(wanted, key)):
+                    calls += self.calls[(name, *key)]
+                    for which, values in enumerate(cell):
+                        merged[which].extend(values)
+        cells: list = [label, calls]
+        for values in merged:
             ordered = sorted(values)
             cells += [_minutes(percentile(ordered, 0.5)), _minutes(percentile(ordered, 0.9))]
         return cells
@@ -313,47 +367,19 @@ class _Samples:
 
 def response_times(session: Session, scope: Scope) -> ResponseTimes:
     samples = _Samples()
-    add = samples.add
-
-    def call_done(rows: list) -> None:
-        """A call's intervals from its teams' rows (almost always one)."""
-        _, hour, weekday, unit = rows[0][:4]
-        every = (("unit", ALL_UNITS), ("hour", hour), ("weekday", weekday))
-        samples.calls.update(every)
-        if len(rows) == 1:
-            _, _, _, unit, to_assign, to_en_route, to_scene, to_arrive = rows[0]
-            keys = (("unit", unit), *every)
-            samples.calls[keys[0]] += 1
-            add(keys, RECEIVED_ASSIGNED, _seconds(to_assign))
-            add(keys, ASSIGNED_EN_ROUTE, _seconds(to_en_route))
-            add(keys, EN_ROUTE_ON_SCENE, _seconds(to_scene))
-            add(keys, RECEIVED_ON_SCENE, _seconds(to_arrive))
-            return
-        for unit in {r[3] for r in rows}:
-            mine = [r for r in rows if r[3] == unit]
-            samples.calls[("unit", unit)] += 1
-            add([("unit", unit)], RECEIVED_ASSIGNED, _seconds(_first(r[4] for r in mine)))
-            add([("unit", unit)], RECEIVED_ON_SCENE, _seconds(_first(r[7] for r in mine)))
-        add(every, RECEIVED_ASSIGNED, _seconds(_first(r[4] for r in rows)))
-        add(every, RECEIVED_ON_SCENE, _seconds(_first(r[7] for r in rows)))
-        for row in rows:
-            keys = (("unit", row[3]), *every)
-            add(keys, ASSIGNED_EN_ROUTE, _seconds(row[5]))
-            add(keys, EN_ROUTE_ON_SCENE, _seconds(row[6]))
-
     pending: list = []
     for row in _team_times(session, scope):
         if pending and row[0] != pending[0][0]:
-            call_done(pending)
+            samples.add_call(pending)
             pending = []
         pending.append(row)
     if pending:
-        call_done(pending)
+        samples.add_call(pending)
 
     units = [UnitType(scope.unit_type)] if scope.unit_type else list(UnitType)
-    unit_rows = [samples.row(u.label, ("unit", u.value)) for u in units]
+    unit_rows = [samples.row(u.label, unit=u.value) for u in units]
     if not scope.unit_type:
-        unit_rows.append(samples.row("All units", ("unit", ALL_UNITS)))
+        unit_rows.append(samples.row("All units"))
     chart = dict(chart_value=2 + 2 * RECEIVED_ON_SCENE,
                  chart_title="Median minutes from call received to a team on scene")
     return ResponseTimes(
@@ -361,11 +387,11 @@ def response_times(session: Session, scope: Scope) -> ResponseTimes:
                       _response_columns("Unit type"), unit_rows, **chart),
         by_hour=Table("response-by-hour", "Response times by hour of day (local time)",
                       _response_columns("Hour received"),
-                      [samples.row(f"{h:02d}:00", ("hour", h)) for h in range(24)],
+                      [samples.row(f"{h:02d}:00", hour=h) for h in range(24)],
                       chart_kind="columns", **chart),
         by_weekday=Table("response-by-weekday", "Response times by day of week",
                          _response_columns("Day received"),
-                         [samples.row(name, ("weekday", d)) for d, name in enumerate(WEEKDAYS)],
+                         [samples.row(name, weekday=d) for d, name in enumerate(WEEKDAYS)],
                          chart_kind="columns", **chart),
     )
 
@@ -426,7 +452,9 @@ class Outcomes:
 
 def outcomes(session: Session, scope: Scope) -> Outcomes:
     base = _attended(scope)
-    totals = session.execute(base.add_columns(
+    # One pass: the totals per disposition (None: no outcome yet), summed here.
+    groups = session.execute(base.add_columns(
+        Outcome.disposition,
         func.count(Incident.id),
         func.count(Outcome.id),
         func.coalesce(func.sum(Outcome.people_served), 0),
@@ -434,18 +462,15 @@ def outcomes(session: Session, scope: Scope) -> Outcomes:
         _count_if(Outcome.police_requested.is_(True)),
         _count_if(Outcome.ems_requested.is_(True)),
         _count_if(_MISSING),
-    )).one()
+    ).group_by(Outcome.disposition)).all()
+    totals = [sum(int(g[i]) for g in groups) for i in range(1, 8)]
     labels = ("Calls a team was sent to", "Calls with an outcome", "People served",
               "Transports", "Police requested", "EMS requested", "Still missing an outcome")
     summary = Table("outcome-summary", "Outcomes", ["Measure", "Count"],
-                    [[label, int(value)] for label, value in zip(labels, totals)],
+                    [[label, value] for label, value in zip(labels, totals)],
                     chart_value=1, chart_title="Calls and people, in this range")
 
-    counts = dict(session.execute(
-        base.add_columns(Outcome.disposition, func.count(Outcome.id))
-        .where(Outcome.id.is_not(None))
-        .group_by(Outcome.disposition)
-    ).all())
+    counts = {g[0]: g[2] for g in groups if g[0] is not None}
     recorded = sum(counts.values())
     order = sorted(DISPOSITIONS, key=lambda code: -counts.get(code, 0))
     rows = [[DISPOSITIONS[c].label, DISPOSITIONS[c].nemsis_code, counts.get(c, 0),
@@ -498,19 +523,19 @@ NOT_RECORDED = "Reason not recorded"
 
 def unmet_need(session: Session, scope: Scope) -> UnmetNeed:
     """Calls HEART could not take (routed to police, EMS, fire or county) and why."""
-    hour = scope.period.hour(Incident.received_at)
-    weekday = scope.period.weekday(Incident.received_at)
+    hour_of_week = scope.period.hour_of_week(Incident.received_at)
     stmt = (
-        select(hour, weekday, Incident.fallback_reason, Incident.status, func.count())
+        select(hour_of_week, Incident.fallback_reason, Incident.status, func.count())
         .where(_in_period(scope))
-        .group_by(hour, weekday, Incident.fallback_reason, Incident.status)
+        .group_by(hour_of_week, Incident.fallback_reason, Incident.status)
     )
     if scope.unit_type:
         stmt = stmt.where(Incident.recommended_unit_type == scope.unit_type)
     received = {"hour": Counter(), "weekday": Counter()}
     elsewhere = {"hour": Counter(), "weekday": Counter()}
     reasons: Counter = Counter()
-    for hour, weekday, reason, status, calls in _stream(session, stmt):
+    for how, reason, status, calls in _stream(session, stmt):
+        hour, weekday = how % 24, how // 24
         received["hour"][hour] += calls
         received["weekday"][weekday] += calls
         if reason is not None or status == IncidentStatus.ROUTED_ELSEWHERE:
