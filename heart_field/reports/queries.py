@@ -47,7 +47,7 @@ from ..models import (
     Team,
     UnitType,
 )
-from ..routing import CALL_TYPES, FALLBACK_REASONS
+from ..routing import CALL_TYPES, FALLBACK_REASONS, UNIT_TYPES
 from .tables import Table
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -576,3 +576,87 @@ def unmet_need(session: Session, scope: Scope) -> UnmetNeed:
                          chart_value=2, chart_kind="columns",
                          chart_title="Calls routed elsewhere, by day received"),
     )
+
+
+# Every call ------------------------------------------------------------------------------
+
+CALL_COLUMNS = [
+    "CAD number", "Received", "Call type", "Priority", "Status", "Routed elsewhere because",
+    "Recommended unit", "Team", "Team unit", *[f"{label} (min)" for _, label in INTERVALS],
+    "Disposition", "NEMSIS eDisposition.27", "People served", "Transport", "Police requested",
+    "EMS requested",
+]
+
+
+def every_call(session: Session, scope: Scope) -> Table:
+    """One row per call received in the scope: the data behind every table, streamed.
+    No personal details (no narrative, address or phone). A call's intervals follow the
+    definitions above, with assigned -> en route from its latest assignment."""
+    ev = StatusEvent
+    tap = epoch_seconds(ev.occurred_at)
+    times = (
+        select(
+            ev.incident_id.label("incident_id"),
+            func.min(case((ev.action == "assign", tap))).label("first_assigned"),
+            func.max(case((ev.action == "assign", tap))).label("assigned"),
+            func.min(case((ev.action == "en_route", tap))).label("en_route"),
+            func.min(case((ev.action == "on_scene", tap))).label("on_scene"),
+        )
+        .join(Incident, Incident.id == ev.incident_id)
+        .where(_in_period(scope), ev.action.in_(("assign", "en_route", "on_scene")))
+        .group_by(ev.incident_id)
+        .subquery()
+    )
+    latest = (
+        select(Assignment.incident_id, func.max(Assignment.id).label("assignment_id"))
+        .join(Incident, Incident.id == Assignment.incident_id)
+        .where(_in_period(scope))
+        .group_by(Assignment.incident_id)
+        .subquery()
+    )
+    received = epoch_seconds(Incident.received_at)
+    stmt = (
+        select(
+            Incident.cad_number, Incident.received_at, Incident.call_type, Incident.priority,
+            Incident.status, Incident.fallback_reason, Incident.recommended_unit_type,
+            Team.call_sign, Team.unit_type,
+            times.c.first_assigned - received, times.c.en_route - times.c.assigned,
+            times.c.on_scene - times.c.en_route, times.c.on_scene - received,
+            Outcome.disposition, Outcome.people_served, Outcome.transport,
+            Outcome.police_requested, Outcome.ems_requested,
+        )
+        .outerjoin(times, times.c.incident_id == Incident.id)
+        .outerjoin(latest, latest.c.incident_id == Incident.id)
+        .outerjoin(Assignment, Assignment.id == latest.c.assignment_id)
+        .outerjoin(Team, Team.id == Assignment.team_id)
+        .outerjoin(Outcome, Outcome.incident_id == Incident.id)
+        .where(_in_period(scope))
+        .order_by(Incident.received_at, Incident.id)
+    )
+    if scope.unit_type:
+        stmt = stmt.where(or_(Team.unit_type == scope.unit_type,
+                              and_(Team.id.is_(None), Incident.recommended_unit_type == scope.unit_type)))
+    return Table("calls", "Every call", CALL_COLUMNS, _call_rows(session, stmt, scope.period.zone))
+
+
+_STATUS_LABELS = {s.value: s.label for s in IncidentStatus}
+
+
+def _unit_label(unit: Optional[str]) -> str:
+    return UNIT_TYPES.get(unit, unit) if unit else ""
+
+
+def _call_rows(session: Session, stmt, zone: ZoneInfo) -> Iterator[list]:
+    for (cad, received, call_type, priority, status, reason, recommended, call_sign, unit,
+         to_assign, to_en_route, to_scene, to_arrive, disposition, people, transport, police,
+         ems) in session.execute(stmt.execution_options(yield_per=STREAM_BATCH)):
+        known = DISPOSITIONS.get(disposition) if disposition else None
+        yield [
+            cad, local_text(received, zone), CALL_TYPES.get(call_type, call_type), priority,
+            _STATUS_LABELS.get(status, status),
+            FALLBACK_REASONS.get(reason, reason) if reason else "",
+            _unit_label(recommended), call_sign, _unit_label(unit),
+            *[_minutes(_seconds(v)) for v in (to_assign, to_en_route, to_scene, to_arrive)],
+            known.label if known else disposition, known.nemsis_code if known else None, people,
+            transport, police, ems,
+        ]

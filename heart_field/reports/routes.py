@@ -50,6 +50,7 @@ EXPORTS = {
     "outcome-summary": lambda s, sc: queries.outcomes(s, sc).summary,
     "dispositions": lambda s, sc: queries.outcomes(s, sc).dispositions,
     "missing-outcomes": queries.missing_outcomes,
+    "calls": queries.every_call,
     "unmet-summary": lambda s, sc: queries.unmet_need(s, sc).summary,
     "unmet-by-reason": lambda s, sc: queries.unmet_need(s, sc).by_reason,
     "unmet-by-hour": lambda s, sc: queries.unmet_need(s, sc).by_hour,
