@@ -23,6 +23,7 @@ class Bar:
     label_y: float
     value_x: float
     value_y: float
+    title: str = ""  # the whole label, for the bar's tooltip
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,12 @@ class Chart:
 
 
 def nice_max(value: float) -> float:
-    """A round axis maximum at or above value: 1, 2, 2.5 or 5 times a power of ten."""
+    """A round axis maximum at or above value: 1, 2 or 5 times a power of ten (so its
+    fifths, the grid lines, are round too)."""
     if value <= 0:
         return 1.0
     power = 10 ** floor_log(value)
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 5, 10):
         if value <= step * power:
             return step * power
     return 10 * power
@@ -71,11 +73,15 @@ def chart_for(table: Table) -> Optional[Chart]:
 
 
 def _ticks_values(top: float) -> list[float]:
-    return [top * i / 4 for i in range(5)]
+    return [top * i / 5 for i in range(6)]
 
 
 def _tick_text(value: float) -> str:
     return cell_text(int(value)) if float(value).is_integer() else cell_text(value)
+
+
+# What fits left of the bars at the chart's font size; the full label is in the table.
+LABEL_CHARS = 28
 
 
 def bars(points: list[tuple[str, Optional[float]]]) -> Chart:
@@ -89,9 +95,10 @@ def bars(points: list[tuple[str, Optional[float]]]) -> Chart:
     for i, (label, value) in enumerate(points):
         y = top_pad + i * row_h
         w = plot_w * (value or 0) / top
-        result.append(Bar(label, cell_text(value) if value is not None else "no data",
+        short = label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1].rstrip() + "…"
+        result.append(Bar(short, cell_text(value) if value is not None else "no data",
                           label_w, y + 5, w, row_h - 10, label_w - 8, y + row_h / 2 + 5,
-                          label_w + w + 6, y + row_h / 2 + 5))
+                          label_w + w + 6, y + row_h / 2 + 5, label))
     axis_y = top_pad + row_h * len(points)
     ticks = [Tick(_tick_text(v), label_w + plot_w * v / top, top_pad, label_w + plot_w * v / top,
                   axis_y, label_w + plot_w * v / top, axis_y + 20) for v in _ticks_values(top)]
@@ -110,7 +117,7 @@ def columns(points: list[tuple[str, Optional[float]]]) -> Chart:
         short = label[:2] if len(points) > 12 else label[:3]
         result.append(Bar(short, cell_text(value) if value is not None else "no data",
                           x + 3, top_pad + plot_h - h, col_w - 6, h, x + col_w / 2,
-                          top_pad + plot_h + 18, x + col_w / 2, top_pad + plot_h - h - 4))
+                          top_pad + plot_h + 18, x + col_w / 2, top_pad + plot_h - h - 4, label))
     right = left + col_w * len(points)
     ticks = [Tick(_tick_text(v), left, top_pad + plot_h - plot_h * v / top, right,
                   top_pad + plot_h - plot_h * v / top, left - 6, top_pad + plot_h - plot_h * v / top + 5)

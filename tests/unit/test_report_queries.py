@@ -112,7 +112,7 @@ def test_local_hour_and_weekday_in_sql(app, utc, hour, weekday):
 
 
 @pytest.mark.parametrize(("value", "expected"), [
-    (0, 1), (0.4, 0.5), (7, 10), (10, 10), (12, 20), (21, 25), (26, 50), (1234, 2000)])
+    (0, 1), (0.4, 0.5), (7, 10), (10, 10), (12, 20), (21, 50), (26, 50), (1234, 2000)])
 def test_chart_axis_rounds_up(value, expected):
     assert nice_max(value) == pytest.approx(expected)
 
@@ -122,6 +122,8 @@ def test_bar_lengths_are_proportional():
     widths = [b.width for b in chart.bars]
     assert widths[0] == pytest.approx(2 * widths[1]) and widths[2] == 0
     assert chart.bars[2].value_text == "no data"
+    long = bars([("Safety risk (weapons or medical emergency)", 3)]).bars[0]
+    assert long.label == "Safety risk (weapons or med…" and long.title.endswith("emergency)")
     assert not chart.empty
     hours = columns([(f"{h:02d}:00", h % 3) for h in range(24)])
     assert hours.bars[2].height == pytest.approx(2 * hours.bars[1].height)
