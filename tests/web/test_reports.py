@@ -254,6 +254,21 @@ def test_late_synced_tap_does_not_stretch_intervals(app, supervisor, sign_in):
     assert by_unit["All units"][-2:] == ["9.0", "9.0"]
 
 
+def test_call_answered_by_a_second_unit(app, supervisor, sign_in):
+    """Each unit's row reads the call as that unit saw it; All units reads it whole, once."""
+    cr, co = make_team("CR-9"), make_team("CO-9", unit="co_response")
+    incident = call("M", "2026-06-01 11:00")
+    tap(cr, Action.ASSIGN, incident.received_at + timedelta(minutes=2), incident_id=incident.id)
+    tap(cr, Action.DECLINE, incident.received_at + timedelta(minutes=3), reason="Needs an officer")
+    respond(co, incident, 6, 8, 17)
+    tables = page_tables(sign_in(supervisor), **RANGE)
+    by_unit = rows_by_label(tables["response-by-unit"])
+    assert by_unit["Community Response"] == ["1", "2.0", "2.0"] + [""] * 6
+    assert by_unit["Co-Response"] == ["1", "6.0", "6.0", "2.0", "2.0", "9.0", "9.0", "17.0", "17.0"]
+    assert by_unit["All units"] == ["1", "2.0", "2.0", "2.0", "2.0", "9.0", "9.0", "17.0", "17.0"]
+    assert rows_by_label(tables["response-by-hour"])["11:00"] == by_unit["All units"]
+
+
 def test_device_clock_behind_is_left_out(app, supervisor, sign_in):
     """An interval that ends before it starts is not counted as a negative time."""
     team = make_team("CR-9")
