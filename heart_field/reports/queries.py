@@ -51,7 +51,6 @@ from ..routing import CALL_TYPES, FALLBACK_REASONS, UNIT_TYPES
 from .tables import Table
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-ALL_UNITS = "all"
 # Rows streamed from the database at a time: memory stays flat however long the range.
 STREAM_BATCH = 2000
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from heart_field import status
 from heart_field.extensions import db
-from heart_field.models import AuditEvent, Incident, IncidentStatus, Role
+from heart_field.models import AuditEvent, IncidentStatus, Role
 from heart_field.reports.routes import EXPORTS
 from heart_field.status import Action, OutcomeInput, Tap
 from tests.conftest import make_incident, make_team, make_user
