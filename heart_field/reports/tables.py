@@ -43,6 +43,12 @@ class Table:
             yield [cell_text(v) for v in row]
 
     @property
+    def numeric_columns(self) -> set[int]:
+        """Columns holding numbers (right-aligned on the page)."""
+        return {i for row in self.rows for i, v in enumerate(row)
+                if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+    @property
     def chart_points(self) -> list[tuple[str, Optional[float]]]:
         if self.chart_value is None:
             return []
