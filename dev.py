@@ -62,8 +62,9 @@ def run(args: list[str]) -> int:
     print(f"\nHEART Field is at http://{host}:{port}/login  "
           f"(demo password: {env['HEART_PASSWORD']}; e.g. cr1-1 for a responder, dispatch for "
           f"the dispatcher). Stop with Ctrl+C.\n", flush=True)
+    # gevent: each live stream (board, phone) costs a greenlet, not a thread (README, Live updates).
     return subprocess.call([str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2",
-                            "--worker-class", "gthread", "--threads", "8", *args, "app:app"],
+                            "--worker-class", "gevent", "--worker-connections", "1000", *args, "app:app"],
                            cwd=ROOT, env=env)
 
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, cli
+from . import access, cli, headers, intake, logs
 from .config import INSTANCE_DIR, Config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 from .models import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,13 +31,23 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     _require_secret_key(app)
+    intake.init_app(app)  # city limits, geocoder, service hours: a bad setting stops start-up
+    if app.debug:
+        app.config["SESSION_COOKIE_SECURE"] = False  # the debug server speaks plain http
+    if app.config["HEART_PROXIES"]:
+        # The client's own address (for sign-in throttling) and scheme (for HSTS) as the
+        # trusted proxies report them.
+        hops = app.config["HEART_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    logs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     # Access rules run first, so a visitor is sent to sign in before any CSRF check.
     app.before_request(access.enforce_access_rules)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -44,13 +55,16 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from .auth.routes import bp as auth_bp
     from .dispatch.routes import bp as dispatch_bp
     from .field.routes import bp as field_bp
+    from .live import bp as live_bp
     from .navigation.routes import bp as navigation_bp
+    from .reports.audit import bp as audit_bp
     from .reports.routes import bp as reports_bp
 
-    for blueprint in (auth_bp, field_bp, dispatch_bp, navigation_bp, reports_bp):
+    for blueprint in (auth_bp, field_bp, dispatch_bp, live_bp, navigation_bp, reports_bp, audit_bp):
         app.register_blueprint(blueprint)
 
     app.after_request(_vary_on_htmx)
+    headers.init_app(app)
     _register_error_handlers(app)
     _register_template_filters(app)
     cli.init_app(app)
@@ -90,14 +104,20 @@ def _register_error_handlers(app: Flask) -> None:
     }
 
     def handle(error):
+        if getattr(error, "response", None) is not None:
+            return error.response  # already answered in full (e.g. the throttled sign-in form)
         code = getattr(error, "code", 500) or 500
         message = messages.get(code, "The request could not be completed.")
+        if code in (403, 404):
+            # The path names record ids at most; the query string is left out.
+            app.logger.info("%s %s answered %s", request.method, request.path, code)
         if isinstance(error, CSRFError):
             message = "This form has expired. Reload the page and try again."
         if _wants_json():
             name = getattr(error, "name", "error").lower().replace(" ", "_")
-            return jsonify(error=name, message=message), code
-        return render_template("error.html", code=code, message=message), code
+            return jsonify(error=name, message=message, request_id=logs.request_id()), code
+        return render_template("error.html", code=code, message=message,
+                               request_id=logs.request_id()), code
 
     for code in messages:
         app.register_error_handler(code, handle)
@@ -109,6 +129,10 @@ def _register_template_filters(app: Flask) -> None:
     @app.template_filter("local_time")
     def local_time(value: datetime) -> str:
         return value.astimezone(zone).strftime("%H:%M")
+
+    @app.template_filter("local_date_time")
+    def local_date_time(value: datetime) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
     @app.template_filter("minutes_ago")
     def minutes_ago(value: datetime) -> str:

@@ -6,12 +6,14 @@ map so a new route without a rule fails). Object checks live in the load_* helpe
 view forgets them: a call that is not the user's answers 404, never revealing it exists.
 """
 
+import time
 from typing import Callable
 
-from flask import abort, current_app, request
-from flask_login import current_user
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
 from sqlalchemy import select
 
+from . import audit
 from .extensions import db, login_manager
 from .models import Incident, Role, Team, User
 
@@ -19,6 +21,8 @@ PUBLIC = "public"
 # Checked by the API blueprint itself (bearer token), not by the session.
 API_TOKEN = "api_token"
 ALL_SIGNED_IN = tuple(Role)
+# When the session signed in (epoch seconds): a sign-in ends HEART_SESSION_MAX_AGE later.
+SIGNED_IN_AT = "signed_in_at"
 
 
 def public(view: Callable) -> Callable:
@@ -54,13 +58,31 @@ def enforce_access_rules():
     if rule is None:
         current_app.logger.error("route %s declares no access rule", request.endpoint)
         abort(403)
+    expired = _end_session_past_its_lifetime()
     if rule in (PUBLIC, API_TOKEN):
         return None
+    if expired:
+        return redirect(url_for(login_manager.login_view, next=request.full_path.rstrip("?")))
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if current_user.role not in rule:
         abort(403)
     return None
+
+
+def _end_session_past_its_lifetime() -> bool:
+    """Sign out a session older than its absolute lifetime, however recently it was used."""
+    if not current_user.is_authenticated:
+        return False
+    max_age = current_app.config["HEART_SESSION_MAX_AGE"].total_seconds()
+    if time.time() - session.get(SIGNED_IN_AT, 0) <= max_age:
+        return False
+    audit.record(db.session, current_user, "session_expired", "user", current_user.id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("Your sign-in has expired: sign-ins last one shift. Sign in again.")
+    return True
 
 
 @login_manager.user_loader

@@ -1,19 +1,23 @@
 """Command-line tools: flask --app app create-user | create-team | seed-demo."""
 
 import os
+from pathlib import Path
 
 import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from . import audit
 from .extensions import db
 from .models import Discipline, Role, Team, UnitType, User
+from .passwords import PasswordRejected, check_new_password
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(create_team)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(backup)
 
 
 def _password() -> str:
@@ -53,7 +57,14 @@ def create_user(username, role, call_sign, discipline, display_name):
         team = db.session.scalar(select(Team).where(Team.call_sign == call_sign))
         if team is None:
             raise click.ClickException(f"No team {call_sign}; create it with create-team.")
-    add_user(username, role, _password(), team, discipline, display_name)
+    password = _password()
+    try:
+        check_new_password(password, username)
+    except PasswordRejected as rejected:
+        raise click.ClickException(str(rejected)) from None
+    user = add_user(username, role, password, team, discipline, display_name)
+    db.session.flush()
+    audit.record(db.session, None, "grant_role", "user", user.id, detail=f"{role} (command line)")
     db.session.commit()
     click.echo(f"Created {role} {username}.")
 
@@ -85,3 +96,16 @@ def seed_demo(if_empty):
     click.echo("Demo shift created. Sign in as:")
     for username, role in logins:
         click.echo(f"  {username:<12} {role}")
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup(target):
+    """Copy the SQLite database to TARGET while the app runs (SQLite's online backup)."""
+    from .backup import BackupRefused, backup_sqlite
+
+    try:
+        counts = backup_sqlite(db.engine, target)
+    except BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"Backed up to {target}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))

@@ -16,7 +16,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'heart_field.db'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: SQL errors (and their tracebacks in the log) never show the values,
+    # which may be personal details.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
     HEART_CITY_LIMITS = os.environ.get("HEART_CITY_LIMITS")  # None: bundled Durham polygon
     HEART_GEOCODER = os.environ.get("HEART_GEOCODER", "gazetteer")
@@ -27,6 +29,12 @@ class Config:
     HEART_ACCEPT_TIMEOUT_MINUTES = _int("HEART_ACCEPT_TIMEOUT_MINUTES", 2)
     HEART_ON_SCENE_WELFARE_MINUTES = _int("HEART_ON_SCENE_WELFARE_MINUTES", 45)
 
+    # The live feed (heart_field/live.py): how often a stream reads the feed, how long one
+    # stream lasts before the browser reconnects (with Last-Event-ID), and the keep-alive.
+    HEART_LIVE_POLL_SECONDS = float(os.environ.get("HEART_LIVE_POLL_SECONDS", 0.25))
+    HEART_LIVE_STREAM_SECONDS = float(os.environ.get("HEART_LIVE_STREAM_SECONDS", 300))
+    HEART_LIVE_HEARTBEAT_SECONDS = float(os.environ.get("HEART_LIVE_HEARTBEAT_SECONDS", 15))
+
     # A page left open through a long call must still post: the session bounds the token.
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
@@ -34,7 +42,15 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("HEART_INSECURE_COOKIES") != "1"
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("HEART_SESSION_HOURS", 13))
+    # Absolute: a sign-in lasts a shift and an hour, however busy the session is.
+    HEART_SESSION_MAX_AGE = PERMANENT_SESSION_LIFETIME
+    # Failed sign-ins allowed per account, and per network address (an ECC office shares one).
+    HEART_SIGNIN_LIMIT_ACCOUNT = os.environ.get("HEART_SIGNIN_LIMIT_ACCOUNT", "5 per minute; 20 per hour")
+    HEART_SIGNIN_LIMIT_ADDRESS = os.environ.get("HEART_SIGNIN_LIMIT_ADDRESS", "20 per minute; 100 per hour")
+    RATELIMIT_HEADERS_ENABLED = True  # a refused sign-in says when to retry (Retry-After)
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Reverse proxies in front that set X-Forwarded-For/-Proto (0: none, the client is direct).
+    HEART_PROXIES = _int("HEART_PROXIES", 0)
 
 
 class TestConfig(Config):
@@ -42,3 +58,6 @@ class TestConfig(Config):
     SECRET_KEY = "test-only-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SESSION_COOKIE_SECURE = False
+    HEART_LIVE_STREAM_SECONDS = 1.0  # a test reading a stream to its end waits no longer
+    # Tests run at any hour: those about service hours set a window of their own.
+    HEART_SERVICE_HOURS = "00:00-24:00"

@@ -5,6 +5,7 @@ Addresses and coordinates are real Durham address points from the bundled gazett
 
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Incident, Role, Team, UnitType, User, utcnow
@@ -70,6 +71,11 @@ def seed(session: Session, password: str) -> list[tuple[str, str]]:
             received_at=now - timedelta(minutes=minutes_ago),
         ))
     session.commit()
+    # Route the open calls as intake would have (recommendation or fallback reason).
+    from . import intake
+
+    for incident in session.scalars(select(Incident).where(Incident.within_city_limits.is_not(None))):
+        intake.reroute(session, incident)
     return logins
 
 

@@ -1,7 +1,10 @@
 """Extensions created unbound here and bound to the app in create_app()."""
 
+import os
 import sqlite3
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +25,7 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, storage_uri=os.environ.get("HEART_RATELIMIT_STORAGE", "memory://"))
 
 
 @event.listens_for(Engine, "connect")
@@ -35,3 +39,22 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # SQLAlchemy's documented pysqlite recipe: the driver stops issuing its own BEGIN
+    # (which it delays until the first write) and _sqlite_begin below starts every
+    # transaction instead, so a transaction holds from its first read to its commit.
+    dbapi_connection.isolation_level = None
+
+
+# Execution option naming SQLite's transaction mode: "IMMEDIATE" takes the write lock at
+# BEGIN. A transaction that reads and then writes must start this way: in WAL mode a
+# deferred one fails at once with "database is locked" when another connection committed
+# after its first read, without waiting out busy_timeout. status.apply() uses it.
+SQLITE_BEGIN = "heart_sqlite_begin"
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    if connection.dialect.name != "sqlite":
+        return
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")

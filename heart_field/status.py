@@ -16,10 +16,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import live
 from .models import (
     DISPOSITIONS,
     Assignment,
@@ -155,6 +156,16 @@ def current_assignment(session: Session, team_id: int) -> Optional[Assignment]:
 
 def apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> TransitionResult:
     """Apply one tap and commit, or raise TransitionRefused having changed nothing."""
+    live.begin_feed_write(session)
+    try:
+        return _apply(session, team, tap, actor)
+    finally:
+        # End the write transaction however it went (after a commit this does nothing),
+        # so no lock is held while the caller renders its answer.
+        session.rollback()
+
+
+def _apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> TransitionResult:
     earlier = session.scalar(select(StatusEvent).where(StatusEvent.client_uuid == tap.client_uuid))
     if earlier is not None:
         if earlier.team_id != team.id:
@@ -227,6 +238,7 @@ def apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> Tran
         if earlier is None:
             raise
         return TransitionResult(earlier, applied=False)
+    live.nudge()
     session.refresh(team)
     return TransitionResult(event, applied=True)
 

@@ -8,6 +8,7 @@ import os
 import re
 
 import pytest
+from flask import g
 from sqlalchemy import select
 
 from heart_field import create_app
@@ -21,8 +22,16 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def app(tmp_path):
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
-    app = create_app(TestConfig)
-    app.config.update(SQLALCHEMY_DATABASE_URI=url)
+    # The URL must be in the config create_app() sees: Flask-SQLAlchemy makes its engine there.
+    app = create_app(type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+
+    @app.teardown_request
+    def forget_request_globals(_error):
+        """Requests reuse the test's app context, and with it `g`: clear what Flask-Login
+        and Flask-WTF keep there, so two signed-in sessions in one test stay apart."""
+        for name in list(g):
+            g.pop(name)
+
     with app.app_context():
         db.drop_all()
         db.create_all()

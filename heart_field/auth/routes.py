@@ -1,11 +1,14 @@
 """Sign in and out; each role lands on its own page."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import time
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from ..access import ALL_SIGNED_IN, public, roles
-from ..extensions import db
+from .. import audit
+from ..access import ALL_SIGNED_IN, SIGNED_IN_AT, public, roles
+from ..extensions import db, limiter
 from ..models import Role, User
 from .forms import LoginForm
 
@@ -32,8 +35,30 @@ def home():
     return redirect(url_for("auth.login"))
 
 
+def _account() -> str:
+    return "account:" + request.form.get("username", "").strip().lower()
+
+
+def _failed(response) -> bool:
+    return response.status_code != 303
+
+
+def _too_many_attempts(_limit):
+    """The sign-in page again, saying why, with 429 (and Retry-After)."""
+    _record_attempt("sign_in_throttled")
+    form = LoginForm()
+    form.password.errors = ["Too many sign-in attempts. Wait a minute, then try again."]
+    return current_app.make_response((render_template("auth/login.html", form=form), 429))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
+# Only failed attempts count, per account and per address: a shift signing in is never held up.
+@limiter.limit(lambda: current_app.config["HEART_SIGNIN_LIMIT_ACCOUNT"], key_func=_account,
+               methods=["POST"], deduct_when=_failed, on_breach=_too_many_attempts,
+               scope="signin-account")
+@limiter.limit(lambda: current_app.config["HEART_SIGNIN_LIMIT_ADDRESS"], methods=["POST"],
+               deduct_when=_failed, on_breach=_too_many_attempts, scope="signin-address")
 def login():
     if current_user.is_authenticated:
         return redirect(landing_url(current_user))
@@ -42,7 +67,10 @@ def login():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         if user is not None and user.active and user.check_password(form.password.data):
             login_user(user)
+            session[SIGNED_IN_AT] = time.time()
+            _record_attempt("sign_in", user)
             return redirect(_safe_next() or landing_url(user), code=303)
+        _record_attempt("sign_in_failed", user)
         # One message for an unknown user and a wrong password: no hint which it was.
         form.password.errors.append("Username or password is not right.")
     status = 422 if form.is_submitted() else 200
@@ -52,9 +80,22 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @roles(*ALL_SIGNED_IN)
 def logout():
+    audit.record(db.session, current_user, "sign_out", "user", current_user.id)
+    db.session.commit()
     logout_user()
     flash("You are signed out.")
     return redirect(url_for("auth.login"), code=303)
+
+
+def _record_attempt(action: str, user: User | None = None) -> None:
+    """Audit a sign-in attempt with the account it named (when it exists) and the address.
+    The typed username is not kept: people type passwords into the wrong field."""
+    if user is None:
+        username = request.form.get("username", "").strip()
+        user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    audit.record(db.session, user if action == "sign_in" else None, action, "user",
+                 user.id if user else None, detail=f"from {request.remote_addr}")
+    db.session.commit()
 
 
 def _safe_next() -> str | None:

@@ -3,6 +3,7 @@ from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringF
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..choices import choices
+from ..intake import OTHER_RESPONDERS
 from ..models import CALL_TYPES
 
 
@@ -48,3 +49,37 @@ class AssignForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     """Body-less buttons still carry a CSRF token."""
+
+
+class PlaceForm(FlaskForm):
+    """Place a call whose address could not be found: coordinates, or an address the
+    geocoder knows (e.g. a gazetteer match)."""
+
+    address = StringField("Address or place", validators=[Optional(), Length(max=200)])
+    lat = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90)])
+    lon = FloatField("Longitude", validators=[Optional(), NumberRange(-180, 180)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.lat.errors or self.lon.errors:
+            return False
+        if (self.lat.data is None) != (self.lon.data is None):
+            self.lon.errors.append("Give both latitude and longitude, or neither.")
+            return False
+        if self.lat.data is None and not (self.address.data or "").strip():
+            self.address.errors.append("Give an address, or both latitude and longitude.")
+            return False
+        return valid
+
+
+class ElsewhereForm(FlaskForm):
+    responder = SelectField(
+        "Who went instead",
+        choices=choices(OTHER_RESPONDERS, blank="Choose who went"),
+        validators=[DataRequired(message="Choose who went instead.")],
+    )
+
+
+class AcknowledgeForm(FlaskForm):
+    kind = SelectField(choices=choices({"backup": "Backup", "welfare": "Welfare check"}),
+                       validators=[DataRequired()])

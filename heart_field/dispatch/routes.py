@@ -1,54 +1,127 @@
-"""The dispatcher's page: every team's status, open calls, intake and assignment."""
+"""The dispatcher's page: every team's status live, the call queue with the geofence verdict,
+the recommendation and fallback reasons, intake, assignment, placing unverified calls."""
 
 import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Optional
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from .. import status
+from .. import intake, live, status
 from ..access import load_incident, roles, team_by_call_sign
 from ..extensions import db
+from ..field.forms import DECLINE_REASONS
+from ..geo import distance_km
 from ..htmx import is_partial, render_page
 from ..intake import IncidentInput, create_incident
 from ..models import (
     ACTIVE_INCIDENT_STATUSES,
     Assignment,
-    Incident,     IncidentStatus,
+    Incident,
+    IncidentStatus,
     Role,
     Team,
     TeamStatus,
+    utcnow,
 )
+from ..routing import FALLBACK_REASONS, UNIT_TYPES
 from ..status import Action, Tap, TransitionRefused
-from .forms import AssignForm, CancelForm, IncidentForm
+from .forms import AcknowledgeForm, AssignForm, CancelForm, ElsewhereForm, IncidentForm, PlaceForm
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 
 VIEWERS = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+# Calls sent to another responder stay on the board this long, so the dispatcher can record who went.
+ELSEWHERE_WINDOW = timedelta(hours=12)
 
 
-def _board(status_code=200, intake_form=None, notice=None):
+@dataclass
+class TeamTile:
+    """One team as the board shows it, with what needs the dispatcher's attention."""
+
+    team: Team
+    assignment: Optional[Assignment]
+    distance_km: Optional[float] = None
+    accept_overdue: bool = False
+    welfare_due: bool = False
+    backup: Optional[object] = None  # the open backup request (a feed entry)
+    alerts: list[str] = field(default_factory=list)
+
+
+def _tiles(teams, assignments, now) -> list[TeamTile]:
+    accept_after = timedelta(minutes=current_app.config["HEART_ACCEPT_TIMEOUT_MINUTES"])
+    welfare_after = timedelta(minutes=current_app.config["HEART_ON_SCENE_WELFARE_MINUTES"])
+    backups = live.open_backups(db.session)
+    welfare_acks = live.last_signal_times(db.session, live.WELFARE_ACK)
+    tiles = []
+    for team in teams:
+        assignment = assignments.get(team.id)
+        tile = TeamTile(team, assignment, backup=backups.get(team.id))
+        incident = assignment.incident if assignment else None
+        if incident and incident.lat is not None and team.last_lat is not None:
+            tile.distance_km = distance_km((team.last_lat, team.last_lon), (incident.lat, incident.lon))
+        if assignment and team.status == TeamStatus.ASSIGNED and assignment.accepted_at is None:
+            tile.accept_overdue = now - assignment.assigned_at >= accept_after
+        if team.status == TeamStatus.ON_SCENE:
+            since = max(team.status_since, welfare_acks.get(team.id) or team.status_since)
+            tile.welfare_due = now - since >= welfare_after
+        if tile.backup:
+            tile.alerts.append("backup")
+        if tile.welfare_due:
+            tile.alerts.append("welfare")
+        if tile.accept_overdue:
+            tile.alerts.append("accept")
+        tiles.append(tile)
+    return tiles
+
+
+def _board(status_code=200, intake_form=None, notice=None, place_forms=None, elsewhere_forms=None):
+    now = utcnow()
     teams = db.session.scalars(select(Team).order_by(Team.call_sign)).all()
-    open_statuses = [IncidentStatus.OPEN, *ACTIVE_INCIDENT_STATUSES]
+    queue_statuses = [IncidentStatus.OPEN, *ACTIVE_INCIDENT_STATUSES]
     incidents = db.session.scalars(
         select(Incident)
-        .where(Incident.status.in_(open_statuses))
+        .where(Incident.status.in_(queue_statuses))
+        .options(selectinload(Incident.assignments), selectinload(Incident.recommended_team))
         .order_by(Incident.priority, Incident.received_at)
+    ).all()
+    elsewhere = db.session.scalars(
+        select(Incident)
+        .where(Incident.status == IncidentStatus.ROUTED_ELSEWHERE,
+               Incident.received_at >= now - ELSEWHERE_WINDOW)
+        .order_by(Incident.received_at.desc()).limit(50)
     ).all()
     open_assignments = db.session.scalars(
         select(Assignment).where(Assignment.ended_at.is_(None))
+        .options(selectinload(Assignment.incident))
     ).all()
+    by_team = {a.team_id: a for a in open_assignments}
+    tiles = _tiles(teams, by_team, now)
     return render_page(
         "dispatch/index.html",
         "dispatch/_board.html",
         status_code,
-        teams=teams,
+        tiles=tiles,
+        teams_by_id={t.id: t for t in teams},
+        alerts=[t for t in tiles if t.alerts],
         available=[t for t in teams if t.status == TeamStatus.AVAILABLE],
-        team_assignments={a.team_id: a for a in open_assignments},
-        incidents=incidents,
+        waiting=[i for i in incidents if i.status == IncidentStatus.OPEN],
+        active=[i for i in incidents if i.status != IncidentStatus.OPEN],
+        elsewhere=elsewhere,
         intake_form=intake_form or IncidentForm(formdata=None),
         action_form=CancelForm(),
+        place_forms=place_forms or {},
+        elsewhere_forms=elsewhere_forms or {},
+        new_place_form=lambda: PlaceForm(formdata=None),
+        new_elsewhere_form=lambda: ElsewhereForm(formdata=None),
         can_dispatch=current_user.role == Role.DISPATCHER,
+        cursor=live.latest_cursor(db.session),
+        decline_labels=DECLINE_REASONS,
+        other_responders=intake.OTHER_RESPONDERS,
         notice=notice,
     )
 
@@ -62,8 +135,40 @@ def index():
 @bp.route("/board")
 @roles(*VIEWERS)
 def board():
-    """The board alone, polled by the page."""
+    """The board alone: fetched when the feed says something changed (or polled without it)."""
     return _board()
+
+
+def _intake_input(form: IncidentForm) -> IncidentInput:
+    return IncidentInput(
+        cad_number=(form.cad_number.data or "").strip(),
+        call_type=form.call_type.data,
+        priority=form.priority.data,
+        address=(form.address.data or "").strip() or None,
+        lat=form.lat.data,
+        lon=form.lon.data,
+        weapons=form.weapons.data,
+        violence=form.violence.data,
+        medical_emergency=form.medical_emergency.data,
+        narrative=(form.narrative.data or "").strip() or None,
+        callback_phone=(form.callback_phone.data or "").strip() or None,
+    )
+
+
+@bp.route("/preview", methods=["POST"])
+@roles(Role.DISPATCHER)
+def preview():
+    """The verdict and recommendation for the call being typed, before it is entered."""
+    form = IncidentForm()
+    form.validate()
+    location_ok = not (form.lat.errors or form.lon.errors or form.address.errors)
+    has_location = (form.lat.data is not None and form.lon.data is not None) or (form.address.data or "").strip()
+    found = None
+    if location_ok and has_location and form.call_type.data:
+        found = intake.assess(db.session, _intake_input(form), intake.current())
+    return render_template("dispatch/_verdict.html", preview=found, asked=bool(has_location),
+                           call_type_missing=not form.call_type.data,
+                           fallback_labels=FALLBACK_REASONS, unit_labels=UNIT_TYPES)
 
 
 @bp.route("/incidents", methods=["POST"])
@@ -72,27 +177,21 @@ def create():
     form = IncidentForm()
     if not form.validate():
         return _board(422, intake_form=form)
-    if db.session.scalar(select(Incident.id).where(Incident.cad_number == form.cad_number.data)):
+    if db.session.scalar(select(Incident.id).where(Incident.cad_number == form.cad_number.data.strip())):
         form.cad_number.errors.append("A call with this CAD number already exists.")
         return _board(422, intake_form=form)
-    incident = create_incident(
-        db.session,
-        IncidentInput(
-            cad_number=form.cad_number.data.strip(),
-            call_type=form.call_type.data,
-            priority=form.priority.data,
-            address=(form.address.data or "").strip() or None,
-            lat=form.lat.data,
-            lon=form.lon.data,
-            weapons=form.weapons.data,
-            violence=form.violence.data,
-            medical_emergency=form.medical_emergency.data,
-            narrative=(form.narrative.data or "").strip() or None,
-            callback_phone=(form.callback_phone.data or "").strip() or None,
-        ),
-        actor=current_user,
-    )
-    return _done(f"Call {incident.cad_number} entered.")
+    incident = create_incident(db.session, _intake_input(form), actor=current_user)
+    return _done(_entered_message(incident))
+
+
+def _entered_message(incident: Incident) -> str:
+    if incident.location_unverified:
+        return f"Call {incident.cad_number} entered. Its address was not found: place it on the board."
+    if incident.status == IncidentStatus.ROUTED_ELSEWHERE:
+        return f"Call {incident.cad_number} entered: not HEART's ({incident.fallback_label}). Record who went."
+    if incident.recommended_team:
+        return f"Call {incident.cad_number} entered. Recommended: {incident.recommended_team.call_sign}."
+    return f"Call {incident.cad_number} entered."
 
 
 @bp.route("/incidents/<int:incident_id>/assign", methods=["POST"])
@@ -126,6 +225,90 @@ def cancel(incident_id: int):
         return _board(409, notice=("refused", f"Call {incident.cad_number} has no team to cancel."))
     tap = Tap(action=Action.CANCEL, client_uuid=str(uuid.uuid4()), reason="dispatcher cancelled")
     return _transition(assignment.team, tap, f"Assignment of {assignment.team.call_sign} cancelled.")
+
+
+def _waiting_or_409(incident: Incident):
+    if incident.status != IncidentStatus.OPEN or incident.current_assignment is not None:
+        return _board(409, notice=("refused", f"Call {incident.cad_number} is {incident.status_label}, "
+                                              "not waiting for a team."))
+    return None
+
+
+@bp.route("/incidents/<int:incident_id>/place", methods=["POST"])
+@roles(Role.DISPATCHER)
+def place(incident_id: int):
+    """Place a call whose location is unverified, then geofence and route it again."""
+    incident = load_incident(incident_id, current_user)
+    refused = _waiting_or_409(incident)
+    if refused:
+        return refused
+    form = PlaceForm()
+    if not form.validate():
+        return _board(422, place_forms={incident.id: form})
+    lat, lon = form.lat.data, form.lon.data
+    if lat is None:
+        point = intake.current().geocoder.geocode(form.address.data)
+        if point is None:
+            form.address.errors.append("No match for that address. Try another spelling, or give coordinates.")
+            return _board(422, place_forms={incident.id: form})
+        lat, lon = point
+    intake.place_incident(db.session, incident, lat, lon)
+    verdict = "inside" if incident.within_city_limits else "outside"
+    return _done(f"Call {incident.cad_number} placed {verdict} city limits.")
+
+
+@bp.route("/incidents/<int:incident_id>/reroute", methods=["POST"])
+@roles(Role.DISPATCHER)
+def reroute(incident_id: int):
+    """Recommend again from the teams free now (after a decline, or a team freeing up)."""
+    incident = load_incident(incident_id, current_user)
+    refused = _waiting_or_409(incident)
+    if refused:
+        return refused
+    if not CancelForm().validate():
+        return _board(422, notice=("error", "That request could not be read. Reload the page."))
+    if incident.location_unverified:
+        return _board(409, notice=("refused", f"Place call {incident.cad_number} first."))
+    intake.reroute(db.session, incident)
+    return _done(_entered_message(incident).replace(" entered", " routed again"))
+
+
+@bp.route("/incidents/<int:incident_id>/elsewhere", methods=["POST"])
+@roles(Role.DISPATCHER)
+def elsewhere(incident_id: int):
+    """Record which responder went instead of HEART."""
+    incident = load_incident(incident_id, current_user)
+    form = ElsewhereForm()
+    if not incident.fallback_reason or incident.current_assignment is not None or incident.status not in (
+        IncidentStatus.OPEN, IncidentStatus.ROUTED_ELSEWHERE
+    ):
+        return _board(409, notice=("refused", f"Call {incident.cad_number} is HEART's: assign a team."))
+    if not form.validate():
+        return _board(422, elsewhere_forms={incident.id: form})
+    intake.route_elsewhere(db.session, incident, form.responder.data)
+    return _done(f"Call {incident.cad_number}: {intake.OTHER_RESPONDERS[form.responder.data]} went instead.")
+
+
+@bp.route("/teams/<call_sign>/acknowledge", methods=["POST"])
+@roles(Role.DISPATCHER)
+def acknowledge(call_sign: str):
+    """The dispatcher has seen a backup request, or has checked on a team long on scene."""
+    team = team_by_call_sign(call_sign)
+    if team is None:
+        return _board(404, notice=("error", f"There is no team called {call_sign}."))
+    form = AcknowledgeForm()
+    if not form.validate():
+        return _board(422, notice=("error", "That request could not be read. Reload the page."))
+    kind = live.BACKUP_ACK if form.kind.data == "backup" else live.WELFARE_ACK
+    if kind == live.BACKUP_ACK and team.id not in live.open_backups(db.session):
+        return _board(409, notice=("refused", f"{team.call_sign} has no backup request waiting."))
+    if kind == live.WELFARE_ACK and team.status != TeamStatus.ON_SCENE:
+        return _board(409, notice=("refused", f"{team.call_sign} is {team.status_label}, not on scene."))
+    assignment = status.current_assignment(db.session, team.id)
+    live.signal(db.session, team, kind, current_user, str(uuid.uuid4()),
+                incident_id=assignment.incident_id if assignment else None)
+    what = "Backup request" if kind == live.BACKUP_ACK else "Welfare check"
+    return _done(f"{what} for {team.call_sign} acknowledged.")
 
 
 def _transition(team: Team, tap: Tap, message: str):

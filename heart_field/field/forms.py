@@ -70,6 +70,7 @@ class DeclineForm(TapFields):
         "Why decline?",
         choices=choices(DECLINE_REASONS, blank="Choose a reason"),
         validators=[DataRequired(message="Choose a reason.")],
+        render_kw={"autofocus": True},
     )
 
 
@@ -83,6 +84,7 @@ class OutcomeForm(TapFields):
         "Disposition",
         choices=choices(((d.code, d.label) for d in DISPOSITIONS.values()), blank="Choose a disposition"),
         validators=[DataRequired(message="Choose a disposition.")],
+        render_kw={"autofocus": True},  # the form opens below the call: bring it into view
     )
     people_served = IntegerField(
         "People served", validators=[Optional(), NumberRange(0, 50)], default=1
@@ -92,3 +94,11 @@ class OutcomeForm(TapFields):
     police_requested = BooleanField("Police requested")
     ems_requested = BooleanField("EMS requested")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+
+class BackupForm(FlaskForm):
+    """One tap: the UUID makes a double tap or an offline replay count once."""
+
+    client_uuid = HiddenField(validators=[InputRequired(), UUID()])
+    lat = FloatField(widget=widgets.HiddenInput(), validators=[Optional(), NumberRange(-90, 90)])
+    lon = FloatField(widget=widgets.HiddenInput(), validators=[Optional(), NumberRange(-180, 180)])

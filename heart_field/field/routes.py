@@ -5,13 +5,13 @@ import uuid
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
-from .. import status
+from .. import live, status
 from ..access import load_team_of, roles
 from ..extensions import db
 from ..htmx import is_partial, render_page
-from ..models import Role
+from ..models import Role, TeamStatus
 from ..status import Action, OutcomeInput, Tap, TransitionRefused
-from .forms import DeclineForm, OutcomeForm, TapFields, TapForm
+from .forms import BackupForm, DeclineForm, OutcomeForm, TapFields, TapForm
 
 bp = Blueprint("field", __name__, url_prefix="/field")
 
@@ -22,10 +22,14 @@ TAP_ACTIONS = {
 }
 
 
+ON_A_CALL = (TeamStatus.ASSIGNED, TeamStatus.EN_ROUTE, TeamStatus.ON_SCENE)
+
+
 def _screen(status_code=200, notice=None, form=None, panel=None):
     """The team's card, with an optional open panel (decline or outcome form)."""
     team = load_team_of(current_user)
     assignment = status.current_assignment(db.session, team.id)
+    backup = live.open_backups(db.session).get(team.id)
     return render_page(
         "field/index.html",
         "field/_card.html",
@@ -39,6 +43,9 @@ def _screen(status_code=200, notice=None, form=None, panel=None):
         form=form,
         panel=panel,
         status_actions=Action,
+        backup=backup,
+        can_ask_backup=assignment is not None and team.status in ON_A_CALL,
+        cursor=live.latest_cursor(db.session),
     )
 
 
@@ -116,3 +123,22 @@ def _apply(tap: Tap):
         return redirect(url_for("field.index"), code=303)
     done = Action(result.event.action).label
     return _screen(notice=("ok", f"{done}: saved."))
+
+
+@bp.route("/backup", methods=["POST"])
+@roles(Role.RESPONDER)
+def backup():
+    """Backup: one tap on an active call raises an alert on the board until dispatch acknowledges it.
+    Not a status change: the team's status stays as it is."""
+    team = load_team_of(current_user)
+    form = BackupForm()
+    if not form.validate():
+        return _screen(422, notice=("error", "That tap could not be read. Try again."))
+    assignment = status.current_assignment(db.session, team.id)
+    if assignment is None or team.status not in ON_A_CALL:
+        return _screen(409, notice=("refused", "Backup is for an active call. Call dispatch by radio."))
+    live.signal(db.session, team, live.BACKUP, current_user, form.client_uuid.data,
+                incident_id=assignment.incident_id, lat=form.lat.data, lon=form.lon.data)
+    if not is_partial():
+        return redirect(url_for("field.index"), code=303)
+    return _screen(notice=("ok", "Backup requested."))

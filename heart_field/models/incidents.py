@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..routing import CALL_TYPES
+from ..routing import CALL_TYPES, FALLBACK_REASONS, UNIT_TYPES
 from .types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -104,7 +104,11 @@ class Incident(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=IncidentStatus.OPEN.value, index=True)
     recommended_unit_type: Mapped[Optional[str]] = mapped_column(String(32))
     recommended_team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id"))
+    # The routing verdict when HEART could not take the call (routing.FALLBACK_REASONS); see
+    # intake.py for how fallbacks are stored. Unmet need: status routed_elsewhere by reason.
     fallback_reason: Mapped[Optional[str]] = mapped_column(String(32), index=True)
+    # Who went instead (intake.OTHER_RESPONDERS: police, ems, fire, county), once recorded.
+    routed_to: Mapped[Optional[str]] = mapped_column(String(20))
     # What the intake was, for idempotent re-posts of the same CAD number.
     intake_fingerprint: Mapped[Optional[str]] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -132,6 +136,18 @@ class Incident(db.Model):
     @property
     def call_type_label(self) -> str:
         return CALL_TYPES.get(self.call_type, self.call_type.replace("_", " ").capitalize())
+
+    @property
+    def location_unverified(self) -> bool:
+        return self.within_city_limits is None
+
+    @property
+    def fallback_label(self) -> str:
+        return FALLBACK_REASONS.get(self.fallback_reason or "", self.fallback_reason or "")
+
+    @property
+    def recommended_unit_label(self) -> str:
+        return UNIT_TYPES.get(self.recommended_unit_type or "", "")
 
     @property
     def safety_flags(self) -> list[str]:

@@ -64,6 +64,9 @@ def live_server(tmp_path_factory):
         "SECRET_KEY": "browser-test-secret",
         "HEART_INSECURE_COOKIES": "1",
         "HEART_PASSWORD": DEMO_PASSWORD,
+        "HEART_SERVICE_HOURS": "00:00-24:00",  # browser tests run at any hour
+        # Streams end often, so the browser's reconnect with Last-Event-ID is exercised.
+        "HEART_LIVE_STREAM_SECONDS": "4",
     }
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)

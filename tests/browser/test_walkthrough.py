@@ -22,7 +22,7 @@ def test_responder_works_a_call_while_dispatcher_watches(browser, playwright, li
 
     call = dispatch.locator("article.call-row", has_text="D2611270001")
     call.get_by_label(re.compile("Team for call")).select_option("CR-1")
-    call.get_by_role("button", name="Assign").click()
+    call.get_by_role("button", name="Assign", exact=True).click()
     expect(team_status(dispatch, "CR-1")).to_have_text("Assigned")
 
     phone = browser.new_context(**playwright.devices["Pixel 7"]).new_page()
