@@ -15,8 +15,8 @@ from .. import audit
 from ..access import roles
 from ..extensions import db
 from ..htmx import render_page
-from ..models import Role
-from . import queries
+from ..models import Role, utcnow
+from . import queries, referrals
 from .charts import chart_for
 from .forms import ReportForm
 from .tables import csv_lines
@@ -39,6 +39,7 @@ def build_report(session, scope: queries.Scope) -> dict:
         "response": queries.response_times(session, scope),
         "outcomes": queries.outcomes(session, scope),
         "unmet": queries.unmet_need(session, scope),
+        "referrals": referrals.follow_through(session, scope, utcnow()) if referrals.available() else None,
     }
 
 
@@ -56,6 +57,12 @@ EXPORTS = {
     "unmet-by-hour": lambda s, sc: queries.unmet_need(s, sc).by_hour,
     "unmet-by-weekday": lambda s, sc: queries.unmet_need(s, sc).by_weekday,
 }
+if referrals.available():
+    EXPORTS.update({
+        "referral-funnel": lambda s, sc: referrals.follow_through(s, sc, utcnow()).funnel,
+        "referral-contact-time": lambda s, sc: referrals.follow_through(s, sc, utcnow()).contact_time,
+        "referral-overdue": lambda s, sc: referrals.follow_through(s, sc, utcnow()).overdue,
+    })
 
 
 @bp.route("/")

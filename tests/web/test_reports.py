@@ -307,7 +307,7 @@ def test_daylight_saving_edges(app, supervisor, sign_in):
     assert rows_by_label(autumn["unmet-summary"])["Calls received"][0] == "3"
 
 
-@pytest.mark.parametrize("name", sorted(set(EXPORTS) - {"calls"}))
+@pytest.mark.parametrize("name", sorted(n for n in EXPORTS if n != "calls" and not n.startswith("referral-")))
 def test_export_equals_the_page(handful, supervisor, sign_in, name):
     """Each table's CSV holds exactly the header and rows the page shows."""
     session = sign_in(supervisor)
@@ -409,7 +409,8 @@ def test_htmx_gets_the_report_fragment(handful, supervisor, sign_in):
 def test_charts_are_accessible_svg_without_inline_style(handful, supervisor, sign_in):
     """Each chart is an SVG image with a title and description; nothing uses a style attribute."""
     text = sign_in(supervisor).get("/reports/", query_string=RANGE).text
-    assert text.count('role="img"') == 9
+    charts = text.count('<figure class="chart">')
+    assert charts >= 9 and text.count('role="img"') == charts == text.count("<desc id=")
     assert 'id="chart-dispositions-title">Calls by disposition</title>' in text
     assert "style=" not in text
     assert "<script>" not in text
