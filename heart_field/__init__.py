@@ -52,6 +52,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
 
+    from .admin.routes import bp as admin_bp
+    from .api.routes import bp as api_bp
     from .auth.routes import bp as auth_bp
     from .dispatch.routes import bp as dispatch_bp
     from .field.routes import bp as field_bp
@@ -60,7 +62,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from .reports.audit import bp as audit_bp
     from .reports.routes import bp as reports_bp
 
-    for blueprint in (auth_bp, field_bp, dispatch_bp, live_bp, navigation_bp, reports_bp, audit_bp):
+    for blueprint in (auth_bp, field_bp, dispatch_bp, live_bp, navigation_bp, reports_bp, audit_bp,
+                      api_bp, admin_bp):
         app.register_blueprint(blueprint)
 
     app.after_request(_vary_on_htmx)
@@ -115,7 +118,12 @@ def _register_error_handlers(app: Flask) -> None:
             message = "This form has expired. Reload the page and try again."
         if _wants_json():
             name = getattr(error, "name", "error").lower().replace(" ", "_")
-            return jsonify(error=name, message=message, request_id=logs.request_id()), code
+            response = jsonify(error=name, message=message, request_id=logs.request_id())
+            # Keep what the error says about itself, e.g. Allow on 405.
+            for key, value in getattr(error, "get_headers", lambda: [])():
+                if key.lower() != "content-type":
+                    response.headers[key] = value
+            return response, code
         return render_template("error.html", code=code, message=message,
                                request_id=logs.request_id()), code
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from . import audit
 from .extensions import db, login_manager
-from .models import Incident, Role, Team, User
+from .models import Incident, Referral, ReferralStatus, Role, Team, User
 
 PUBLIC = "public"
 # Checked by the API blueprint itself (bearer token), not by the session.
@@ -113,6 +113,28 @@ def can_see_incident(user: User, incident: Incident) -> bool:
     if user.role == Role.RESPONDER and user.team_id is not None:
         return any(a.team_id == user.team_id for a in incident.assignments)
     return False
+
+
+def load_referral(referral_id: int, user: User) -> Referral:
+    """A referral the user may see: navigators and supervisors see all, a responder only the
+    referrals they made, until the referral is closed."""
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or not can_see_referral(user, referral):
+        abort(404)
+    return referral
+
+
+def can_see_referral(user: User, referral: Referral) -> bool:
+    if user.role in (Role.NAVIGATOR, Role.SUPERVISOR):
+        return True
+    if user.role == Role.RESPONDER:
+        return referral.made_by_id == user.id and referral.status != ReferralStatus.CLOSED
+    return False
+
+
+def sees_sensitive(user: User) -> bool:
+    """Substance-use details (42 CFR Part 2) are shown to navigators alone."""
+    return user.role == Role.NAVIGATOR
 
 
 def team_by_call_sign(call_sign: str) -> Team | None:

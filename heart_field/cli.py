@@ -1,4 +1,4 @@
-"""Command-line tools: flask --app app create-user | create-team | seed-demo."""
+"""Command-line tools: flask --app app create-user | create-team | create-token | seed-demo."""
 
 import os
 from pathlib import Path
@@ -7,7 +7,7 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
-from . import audit
+from . import audit, tokens
 from .extensions import db
 from .models import Discipline, Role, Team, UnitType, User
 from .passwords import PasswordRejected, check_new_password
@@ -16,6 +16,7 @@ from .passwords import PasswordRejected, check_new_password
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(create_team)
+    app.cli.add_command(create_token)
     app.cli.add_command(seed_demo)
     app.cli.add_command(backup)
 
@@ -79,6 +80,18 @@ def create_team(call_sign, unit):
     db.session.add(Team(call_sign=call_sign, unit_type=unit))
     db.session.commit()
     click.echo(f"Created team {call_sign} ({unit}).")
+
+
+@click.command("create-token")
+@click.argument("name")
+def create_token(name):
+    """Create an API bearer token for NAME (e.g. "Durham ECC CAD") and print it, once."""
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise click.UsageError("Give the token a name of 1 to 80 characters.")
+    _token, secret = tokens.issue(db.session, name)
+    click.echo(f"API token for {name} (shown once; store it in the CAD system's secrets):", err=True)
+    click.echo(secret)
 
 
 @click.command("seed-demo")

@@ -52,6 +52,10 @@ class Config:
     # Reverse proxies in front that set X-Forwarded-For/-Proto (0: none, the client is direct).
     HEART_PROXIES = _int("HEART_PROXIES", 0)
 
+    # Requests each API token may make (Flask-Limiter syntax); past it, 429 with Retry-After.
+    HEART_API_RATE_LIMIT = os.environ.get("HEART_API_RATE_LIMIT", "300 per minute")
+    RATELIMIT_HEADERS_ENABLED = True
+
 
 class TestConfig(Config):
     TESTING = True

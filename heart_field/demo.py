@@ -4,11 +4,26 @@ Addresses and coordinates are real Durham address points from the bundled gazett
 """
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from flask import current_app
 from sqlalchemy.orm import Session
 
-from .models import Incident, Role, Team, UnitType, User, utcnow
+from .models import (
+    Assignment,
+    FollowUpAttempt,
+    Incident,
+    Outcome,
+    Referral,
+    Role,
+    ServiceConnection,
+    Team,
+    UnitType,
+    User,
+    utcnow,
+)
+from .referrals import due_time
 
 TEAMS = [
     # call sign, unit, last known position (lat, lon)
@@ -33,6 +48,7 @@ PEOPLE = {
 STAFF = [
     ("dispatch", Role.DISPATCHER, "Casey Dispatcher"),
     ("navigator", Role.NAVIGATOR, "Nia Navigator"),
+    ("navigator2", Role.NAVIGATOR, "Omar Navigator"),
     ("supervisor", Role.SUPERVISOR, "Sky Supervisor"),
     ("admin", Role.ADMIN, "Avery Admin"),
 ]
@@ -62,6 +78,7 @@ def seed(session: Session, password: str) -> list[tuple[str, str]]:
         _user(session, username, name, role, password)
         logins.append((username, role.value))
     now = utcnow()
+    _seed_referrals(session, now)
     for minutes_ago, (cad, call_type, priority, address, lat, lon, narrative) in zip(
         (14, 6, 2), CALLS
     ):
@@ -74,9 +91,94 @@ def seed(session: Session, password: str) -> list[tuple[str, str]]:
     # Route the open calls as intake would have (recommendation or fallback reason).
     from . import intake
 
-    for incident in session.scalars(select(Incident).where(Incident.within_city_limits.is_not(None))):
+    waiting = select(Incident).where(Incident.status == "open", Incident.lat.is_not(None))
+    for incident in session.scalars(waiting):
         intake.reroute(session, incident)
     return logins
+
+
+# Earlier calls that ended in a referral (fake people, fake numbers):
+# (CAD, call type, address, team, maker, hours ago, name, phone, other contact, best time,
+#  needs, urgency, notes, substance-use details)
+REFERRED_CALLS = [
+    ("D2611270091", "welfare_check", "300 N Roxboro St, Durham, NC 27701", "CR-1", "cr1-1", 3,
+     "Marcus T.", "919-555-0117", None, "Afternoons", ["housing", "food"], "same_day",
+     "Sleeping outside the library; says his shelter bed fell through.", None),
+    ("D2611270087", "mental_health_crisis", "1105 W Main St, Durham, NC 27701", "CR-2", "cr2-1", 5,
+     "Denise W.", "919-555-0162", None, "Before noon", ["mental_health", "benefits"],
+     "within_48_hours", "Wants help restarting her disability benefits.", None),
+    ("D2611250042", "trespass", "2000 Chapel Hill Rd, Durham, NC 27707", "CR-3", "cr3-1", 51,
+     "Luis R.", None, "Urban Ministries of Durham, ask at the front desk", "Evenings",
+     ["housing", "id_documents"], "within_48_hours", "Lost his ID; needs it for a bed.", None),
+    ("D2611260063", "mental_health_crisis", "2842 N Roxboro Rd, Durham, NC 27704", "CO-1", "co1-1",
+     26, "Tasha B.", "919-555-0188", None, "Any time", ["food", "substance_use"], "routine",
+     "Two children at home.", "Asked about outpatient treatment; interested."),
+    ("D2611230019", "welfare_check", "737 Ninth St, Durham, NC 27705", "CR-2", "cr2-2", 98,
+     "Robert K.", "919-555-0131", None, None, ["housing"], "within_48_hours", None, None),
+]
+
+
+def _seed_referrals(session: Session, now) -> None:
+    """A believable Care Navigation queue: unclaimed, in progress, overdue, closed."""
+    zone = ZoneInfo(current_app.config["HEART_TIMEZONE"])
+    session.flush()
+    teams = {t.call_sign: t for t in session.scalars(select(Team))}
+    users = {u.username: u for u in session.scalars(select(User))}
+    made = []
+    for (cad, call_type, address, call_sign, maker, hours, name, phone, other, best, needs,
+         urgency, notes, sensitive) in REFERRED_CALLS:
+        cleared = now - timedelta(hours=hours)
+        team, responder = teams[call_sign], users[maker]
+        incident = Incident(cad_number=cad, call_type=call_type, priority=2, address=address,
+                            within_city_limits=True, status="closed",
+                            received_at=cleared - timedelta(minutes=50), closed_at=cleared)
+        session.add(incident)
+        session.add(Assignment(incident=incident, team_id=team.id,
+                               assigned_at=cleared - timedelta(minutes=45),
+                               accepted_at=cleared - timedelta(minutes=44), ended_at=cleared,
+                               end_reason="cleared"))
+        session.flush()
+        session.add(Outcome(incident_id=incident.id, team_id=team.id,
+                            disposition="referred_care_navigation", people_served=1,
+                            recorded_by_id=responder.id, recorded_at=cleared))
+        created = cleared + timedelta(minutes=4)
+        due = due_time(urgency, created, zone)
+        referral = Referral(
+            incident_id=incident.id, team_id=team.id, made_by_id=responder.id,
+            client_uuid=f"00000000-0000-4000-8000-{incident.id:012d}", consented_at=created,
+            person_name=name, phone=phone, other_contact=other, best_time=best,
+            may_leave_message=phone is not None, needs=needs, urgency=urgency, notes=notes,
+            sensitive_notes=sensitive, created_at=created, due_at=due, next_action_at=due)
+        session.add(referral)
+        made.append(referral)
+    session.flush()
+    _, denise, _, tasha, robert = made
+    nia, omar = users["navigator"], users["navigator2"]
+    denise.status, denise.claimed_by_id, denise.claimed_at = "claimed", nia.id, now - timedelta(hours=4)
+    session.add(FollowUpAttempt(referral_id=denise.id, navigator_id=nia.id, method="phone",
+                                result="no_answer", attempted_at=now - timedelta(hours=2),
+                                next_attempt_at=now + timedelta(hours=2)))
+    denise.first_attempt_at, denise.next_action_at = now - timedelta(hours=2), now + timedelta(hours=2)
+    tasha.status, tasha.claimed_by_id, tasha.claimed_at = "claimed", omar.id, now - timedelta(hours=20)
+    session.add(FollowUpAttempt(referral_id=tasha.id, navigator_id=omar.id, method="phone",
+                                result="reached", attempted_at=now - timedelta(hours=18)))
+    tasha.first_attempt_at = tasha.first_contact_at = now - timedelta(hours=18)
+    session.add(ServiceConnection(referral_id=tasha.id, service="food",
+                                  organisation="Food Bank of Central & Eastern NC",
+                                  connected_on=(now - timedelta(hours=17)).astimezone(zone).date(),
+                                  recorded_by_id=omar.id, recorded_at=now - timedelta(hours=17)))
+    tasha.connected_at = now - timedelta(hours=17)
+    robert.claimed_by_id, robert.claimed_at = nia.id, now - timedelta(hours=95)
+    session.add(FollowUpAttempt(referral_id=robert.id, navigator_id=nia.id, method="phone",
+                                result="reached", attempted_at=now - timedelta(hours=90)))
+    session.add(ServiceConnection(referral_id=robert.id, service="housing",
+                                  organisation="Urban Ministries of Durham",
+                                  connected_on=(now - timedelta(hours=70)).astimezone(zone).date(),
+                                  recorded_by_id=nia.id, recorded_at=now - timedelta(hours=70)))
+    robert.first_attempt_at = robert.first_contact_at = now - timedelta(hours=90)
+    robert.connected_at = now - timedelta(hours=70)
+    robert.status, robert.close_reason, robert.closed_by_id = "closed", "connected", nia.id
+    robert.closed_at = now - timedelta(hours=70)
 
 
 def _user(session, username, name, role, password, team=None, discipline=None):

@@ -23,7 +23,9 @@ Intake locates the call, tests it against the city limits and routes it:
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Mapping, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -165,6 +167,12 @@ def decide(session, geo, within, location, call_type, safety, received_at) -> Ro
     )
 
 
+def fingerprint(data: IncidentInput) -> str:
+    """What the call was, as a hash: a re-post of the same CAD number is compared by it."""
+    canonical = json.dumps(asdict(data), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def create_incident(
     session: Session, data: IncidentInput, actor: Optional[User], geo: Optional[Dispatching] = None
 ) -> Incident:
@@ -187,6 +195,7 @@ def create_incident(
         callback_phone=data.callback_phone,
         received_at=received_at,
         created_by_id=actor.id if actor else None,
+        intake_fingerprint=fingerprint(data),
     )
     session.add(incident)
     _record_decision(session, incident, found.decision)

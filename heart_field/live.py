@@ -36,7 +36,7 @@ from typing import Iterator, Optional
 from flask import Blueprint, Response, abort, current_app, has_app_context, request
 from flask_login import current_user
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from .access import roles
 from .extensions import SQLITE_BEGIN, db
@@ -76,7 +76,12 @@ def begin_feed_write(session: Session) -> None:
 def events_after(
     session: Session, cursor: int, team_id: Optional[int] = None, limit: int = 200
 ) -> list[StatusEvent]:
-    query = select(StatusEvent).where(StatusEvent.id > cursor).order_by(StatusEvent.id).limit(limit)
+    """Feed entries after the cursor, in id order, with their team loaded. Reading by id is
+    safe because every writer takes turns (begin_feed_write), so ids appear in order."""
+    query = (
+        select(StatusEvent).options(joinedload(StatusEvent.team))
+        .where(StatusEvent.id > cursor).order_by(StatusEvent.id).limit(limit)
+    )
     if team_id is not None:
         query = query.where(StatusEvent.team_id == team_id)
     return list(session.scalars(query))

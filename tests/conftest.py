@@ -8,7 +8,7 @@ import os
 import re
 
 import pytest
-from flask import g
+from flask import g, has_app_context
 from sqlalchemy import select
 
 from heart_field import create_app
@@ -112,11 +112,22 @@ def csrf_token(response) -> str:
     return match.group(1)
 
 
+def _forget_signed_in_user():
+    """Requests reuse the test's app context, where Flask-Login caches the user and Flask-WTF
+    the signed CSRF token in `g`: drop them, so each request uses its own session's (tests
+    alternate between users)."""
+    if not has_app_context():
+        return
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
 class Session:
     """A signed-in browser session on the test client, with its CSRF token."""
 
     def __init__(self, client, username):
         self.client = client
+        _forget_signed_in_user()
         page = client.get("/login")
         response = client.post(
             "/login",
@@ -126,9 +137,11 @@ class Session:
         self.token = csrf_token(client.get(response.headers["Location"]))
 
     def get(self, url, **kwargs):
+        _forget_signed_in_user()
         return self.client.get(url, **kwargs)
 
     def post(self, url, data=None, htmx=False, **kwargs):
+        _forget_signed_in_user()
         data = {"csrf_token": self.token, **(data or {})}
         headers = {"HX-Request": "true"} if htmx else {}
         return self.client.post(url, data=data, headers=headers, **kwargs)

@@ -3,7 +3,7 @@ the recommendation and fallback reasons, intake, assignment, placing unverified 
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Optional
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
@@ -106,7 +106,6 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
         "dispatch/_board.html",
         status_code,
         tiles=tiles,
-        teams_by_id={t.id: t for t in teams},
         alerts=[t for t in tiles if t.alerts],
         available=[t for t in teams if t.status == TeamStatus.AVAILABLE],
         waiting=[i for i in incidents if i.status == IncidentStatus.OPEN],

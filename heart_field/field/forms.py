@@ -9,14 +9,18 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    RadioField,
     SelectMultipleField,
+    StringField,
+    SubmitField,
+    TelField,
     TextAreaField,
     widgets,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, UUID
 
 from ..choices import choices
-from ..models import DISPOSITIONS, SERVICES
+from ..models import DISPOSITIONS, NEEDS, SERVICES, Urgency
 
 DECLINE_REASONS = {
     "already_committed": "Already on another call",
@@ -94,6 +98,8 @@ class OutcomeForm(TapFields):
     police_requested = BooleanField("Police requested")
     ems_requested = BooleanField("EMS requested")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    # Saves the outcome (clearing the team), then opens the referral form.
+    refer = SubmitField("Refer to Care Navigation")
 
 
 class BackupForm(FlaskForm):
@@ -102,3 +108,66 @@ class BackupForm(FlaskForm):
     client_uuid = HiddenField(validators=[InputRequired(), UUID()])
     lat = FloatField(widget=widgets.HiddenInput(), validators=[Optional(), NumberRange(-90, 90)])
     lon = FloatField(widget=widgets.HiddenInput(), validators=[Optional(), NumberRange(-180, 180)])
+
+
+CONSENT = {"yes": "Yes, they agree to be contacted", "no": "No, they do not agree"}
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+class ReferralForm(FlaskForm):
+    """The hand-off to Care Navigation. Without consent, nothing else is kept."""
+
+    client_uuid = HiddenField(validators=[InputRequired(), UUID()])
+    consent = RadioField(
+        "Does the person agree to be contacted by Care Navigation?",
+        choices=choices(CONSENT),
+        validators=[InputRequired(message="Record whether the person agrees.")],
+    )
+    person_name = StringField("Name or alias", validators=[Optional(), Length(max=120)])
+    phone = TelField("Phone", validators=[Optional(), Length(max=40)])
+    other_contact = StringField("Other way to reach them", validators=[Optional(), Length(max=200)],
+                                description="For example a shelter, a day centre, a relative.")
+    best_time = StringField("Best time to reach them", validators=[Optional(), Length(max=120)])
+    may_leave_message = BooleanField("OK to leave a message")
+    needs = MultiCheckboxField("Needs", choices=choices(NEEDS))
+    urgency = RadioField(
+        "Urgency",
+        choices=choices((u.value, u.label) for u in Urgency),
+        default=Urgency.WITHIN_48_HOURS.value,
+        validators=[InputRequired(message="Choose how soon.")],
+    )
+    notes = TextAreaField("Notes for the navigator", validators=[Optional(), Length(max=2000)])
+    sensitive_notes = TextAreaField(
+        "Substance-use details", validators=[Optional(), Length(max=2000)],
+        description="Seen by navigators only (42 CFR Part 2).",
+    )
+
+    @property
+    def consented(self) -> bool:
+        return self.consent.data == "yes"
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.consent.errors or self.client_uuid.errors:
+            return False
+        if not self.consented:
+            return True  # nothing else is kept, so nothing else is checked
+        if not (self.person_name.data or "").strip():
+            self.person_name.errors.append("Give a name or an alias.")
+        phone = (self.phone.data or "").strip()
+        if phone:
+            digits = _digits(phone)
+            if len(digits) == 11 and digits.startswith("1"):
+                digits = digits[1:]
+            if len(digits) != 10:
+                self.phone.errors.append("Enter a 10-digit phone number, like 919-555-0142.")
+            else:
+                self.phone.data = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+        elif not (self.other_contact.data or "").strip():
+            self.phone.errors.append("Give a phone number or another way to reach them.")
+        if not self.needs.data:
+            self.needs.errors.append("Choose at least one need.")
+        return valid and not (self.person_name.errors or self.phone.errors or self.needs.errors)

@@ -27,6 +27,8 @@ ON_A_CALL = (TeamStatus.ASSIGNED, TeamStatus.EN_ROUTE, TeamStatus.ON_SCENE)
 
 def _screen(status_code=200, notice=None, form=None, panel=None):
     """The team's card, with an optional open panel (decline or outcome form)."""
+    from .handoff import handoff_context
+
     team = load_team_of(current_user)
     assignment = status.current_assignment(db.session, team.id)
     backup = live.open_backups(db.session).get(team.id)
@@ -46,6 +48,7 @@ def _screen(status_code=200, notice=None, form=None, panel=None):
         backup=backup,
         can_ask_backup=assignment is not None and team.status in ON_A_CALL,
         cursor=live.latest_cursor(db.session),
+        **handoff_context(current_user, team),
     )
 
 
@@ -99,7 +102,11 @@ def outcome():
             ems_requested=form.ems_requested.data,
             notes=(form.notes.data or "").strip() or None,
         )
-        return _apply(Tap(action=Action.CLEAR, outcome=outcome, **_tap_fields(form)))
+        # The outcome is saved (and the team cleared) either way; a referral is the next step.
+        refer = form.refer.data or form.disposition.data == "referred_care_navigation"
+        assignment = status.current_assignment(db.session, load_team_of(current_user).id)
+        then = assignment.incident if refer and assignment else None
+        return _apply(Tap(action=Action.CLEAR, outcome=outcome, **_tap_fields(form)), then)
     return _screen(form=form, panel="outcome")
 
 
@@ -113,12 +120,19 @@ def _tap_fields(form: TapFields) -> dict:
     )
 
 
-def _apply(tap: Tap):
+def _apply(tap: Tap, refer_from=None):
+    """Apply the tap; after a clear with `refer_from` (the call), open the referral form."""
     team = load_team_of(current_user)
     try:
         result = status.apply(db.session, team, tap, actor=current_user)
     except TransitionRefused as refused:
         return _screen(409, notice=("refused", f"Not applied. {refused.message}"))
+    if refer_from is not None:
+        from .handoff import referral_form_page
+
+        if not is_partial():
+            return redirect(url_for("field.referral", incident_id=refer_from.id), code=303)
+        return referral_form_page(refer_from, notice=("ok", "Outcome saved. Now the referral."))
     if not is_partial():
         return redirect(url_for("field.index"), code=303)
     done = Action(result.event.action).label
@@ -142,3 +156,4 @@ def backup():
     if not is_partial():
         return redirect(url_for("field.index"), code=303)
     return _screen(notice=("ok", "Backup requested."))
+from . import handoff  # noqa: E402,F401  (registers the hand-off routes on this blueprint)

@@ -14,11 +14,27 @@ from .incidents import (
     StatusEvent,
 )
 from .people import Discipline, Role, User
+from .referrals import (
+    ATTEMPT_METHODS,
+    ATTEMPT_RESULTS,
+    CLOSE_REASONS,
+    CONNECTION_SERVICES,
+    NEEDS,
+    SENSITIVE_NEEDS,
+    FollowUpAttempt,
+    Referral,
+    ReferralStatus,
+    ServiceConnection,
+    Urgency,
+)
 from .teams import Team, TeamStatus, UnitType
+from .tokens import ApiToken
 from .types import utcnow
 
 __all__ = [
-    "ACTIVE_INCIDENT_STATUSES", "AuditEvent", "CALL_TYPES", "DISPOSITIONS", "SERVICES", "Assignment", "Discipline",
+    "ACTIVE_INCIDENT_STATUSES", "ApiToken", "AuditEvent", "CALL_TYPES", "DISPOSITIONS", "SERVICES", "Assignment", "Discipline",
     "Disposition", "Incident", "IncidentStatus", "Outcome", "Role", "StatusEvent", "Team",
     "TeamStatus", "UnitType", "User", "utcnow",
+    "ATTEMPT_METHODS", "ATTEMPT_RESULTS", "CLOSE_REASONS", "CONNECTION_SERVICES", "NEEDS",
+    "SENSITIVE_NEEDS", "FollowUpAttempt", "Referral", "ReferralStatus", "ServiceConnection", "Urgency",
 ]

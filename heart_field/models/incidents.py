@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -221,6 +221,8 @@ class Outcome(db.Model):
     police_requested: Mapped[bool] = mapped_column(default=False)
     ems_requested: Mapped[bool] = mapped_column(default=False)
     notes: Mapped[Optional[str]] = mapped_column(Text)
+    # The person was offered a Care Navigation referral and did not consent (no referral made).
+    referral_declined: Mapped[bool] = mapped_column(default=False, server_default=false())
     recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

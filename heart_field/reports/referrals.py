@@ -1,10 +1,8 @@
 """Care Navigation follow-through for the supervisors' report: referrals made in a scope,
 made -> claimed -> first contact within 48 hours -> connected, the time to first contact,
-and what is overdue now. Reads heart_field.models.referrals (issue 5); nothing here knows
-of Flask requests.
+and what is overdue now. Nothing here knows of Flask requests.
 """
 
-import importlib.util
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,15 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Team
+from ..models.referrals import Referral, ReferralStatus, Urgency
 from .queries import Scope, _count_if, _share, _stream, epoch_seconds, local_text, percentile
 from .tables import Table
 
 FIRST_CONTACT_GOAL = timedelta(hours=48)
-
-
-def available() -> bool:
-    """Whether the Care Navigation models are part of this build."""
-    return importlib.util.find_spec("heart_field.models.referrals") is not None
 
 
 @dataclass
@@ -32,8 +26,6 @@ def follow_through(session: Session, scope: Scope, now: datetime) -> Referrals:
     """Care Navigation follow-through for referrals made in the scope: made -> claimed ->
     first contact within 48 hours -> connected, the time to first contact, and every
     referral overdue now (whenever it was made)."""
-    from ..models.referrals import Referral, ReferralStatus, Urgency
-
     made_in_scope = [Referral.created_at >= scope.period.start, Referral.created_at < scope.period.end]
     unit = [Team.unit_type == scope.unit_type] if scope.unit_type else []
     to_contact = epoch_seconds(Referral.first_contact_at) - epoch_seconds(Referral.created_at)

@@ -39,7 +39,7 @@ def build_report(session, scope: queries.Scope) -> dict:
         "response": queries.response_times(session, scope),
         "outcomes": queries.outcomes(session, scope),
         "unmet": queries.unmet_need(session, scope),
-        "referrals": referrals.follow_through(session, scope, utcnow()) if referrals.available() else None,
+        "referrals": referrals.follow_through(session, scope, utcnow()),
     }
 
 
@@ -56,13 +56,10 @@ EXPORTS = {
     "unmet-by-reason": lambda s, sc: queries.unmet_need(s, sc).by_reason,
     "unmet-by-hour": lambda s, sc: queries.unmet_need(s, sc).by_hour,
     "unmet-by-weekday": lambda s, sc: queries.unmet_need(s, sc).by_weekday,
+    "referral-funnel": lambda s, sc: referrals.follow_through(s, sc, utcnow()).funnel,
+    "referral-contact-time": lambda s, sc: referrals.follow_through(s, sc, utcnow()).contact_time,
+    "referral-overdue": lambda s, sc: referrals.follow_through(s, sc, utcnow()).overdue,
 }
-if referrals.available():
-    EXPORTS.update({
-        "referral-funnel": lambda s, sc: referrals.follow_through(s, sc, utcnow()).funnel,
-        "referral-contact-time": lambda s, sc: referrals.follow_through(s, sc, utcnow()).contact_time,
-        "referral-overdue": lambda s, sc: referrals.follow_through(s, sc, utcnow()).overdue,
-    })
 
 
 @bp.route("/")

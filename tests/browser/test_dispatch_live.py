@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
+expect.set_options(timeout=15_000)  # a shared machine under load: time for a slow page, not a race
 
 NCCU = "1801 Fayetteville St, Durham, NC 27707"  # beside CR-3's last known position
 
@@ -32,13 +33,27 @@ def dispatcher(browser, live_server):
     context.close()
 
 
-@pytest.fixture
-def phone(browser, playwright, live_server):
+def open_phone(browser, playwright, live_server, username):
     context = browser.new_context(**playwright.devices["Pixel 7"])
     page = context.new_page()
-    sign_in(page, live_server, "cr3-1")
+    sign_in(page, live_server, username)
     expect(page).to_have_url(f"{live_server}/field/")
     expect(page.locator("body[data-live='open']")).to_have_count(1)
+    return context, page
+
+
+@pytest.fixture
+def phone(browser, playwright, live_server):
+    """CR-3's phone, beside NCCU."""
+    context, page = open_phone(browser, playwright, live_server, "cr3-1")
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def co_phone(browser, playwright, live_server):
+    """CO-1's phone: a team no other test here moves."""
+    context, page = open_phone(browser, playwright, live_server, "co1-1")
     yield page
     context.close()
 
@@ -92,22 +107,22 @@ def test_intake_assign_and_the_phone_rings_without_reload(dispatcher, phone):
     expect(team_status(dispatcher, "CR-3")).to_have_text("Available")
 
 
-def test_the_board_resumes_with_last_event_id_after_the_stream_ends(dispatcher, phone, live_server):
+def test_the_board_resumes_with_last_event_id_after_the_stream_ends(dispatcher, co_phone, live_server):
     """Streams end every few seconds here; the browser reconnects with Last-Event-ID and
     misses nothing written while it was away."""
     reconnects = []
     dispatcher.on("request", lambda r: "/live/events" in r.url and reconnects.append(r))
 
-    phone.get_by_role("button", name="Out of service", exact=True).click()
-    expect(team_status(dispatcher, "CR-3")).to_have_text("Out of service")
+    co_phone.get_by_role("button", name="Out of service", exact=True).click()
+    expect(team_status(dispatcher, "CO-1")).to_have_text("Out of service")
     before_gap = dispatcher.evaluate("heartLive.lastEventId()")
     assert before_gap is not None
 
     # The server ends the stream; while the browser waits to reconnect, the team comes back.
     expect(dispatcher.locator("body[data-live='polling']")).to_have_count(1, timeout=10_000)
-    phone.get_by_role("button", name="Back in service", exact=True).click()
+    co_phone.get_by_role("button", name="Back in service", exact=True).click()
     expect(dispatcher.locator("body[data-live='open']")).to_have_count(1, timeout=10_000)
-    expect(team_status(dispatcher, "CR-3")).to_have_text("Available")
+    expect(team_status(dispatcher, "CO-1")).to_have_text("Available")
 
     sent = [r.all_headers().get("last-event-id") for r in reconnects]
     assert before_gap in sent, sent

@@ -11,7 +11,7 @@ from heart_field import status
 from heart_field.extensions import db
 from heart_field.models import StatusEvent, TeamStatus, utcnow
 from heart_field.status import Action, Tap
-from tests.conftest import make_incident, reload
+from tests.conftest import reload
 
 
 def tap(team, action, **extra):

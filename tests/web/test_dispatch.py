@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from heart_field.extensions import db
 from heart_field.models import Assignment, Incident, StatusEvent, TeamStatus
-from tests.conftest import make_team, reload
+from tests.conftest import reload
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from heart_field import status
 from heart_field.extensions import db
-from heart_field.models import Incident, Outcome, StatusEvent, TeamStatus
+from heart_field.models import Outcome, StatusEvent, TeamStatus
 from heart_field.status import Action, Tap
-from tests.conftest import make_incident, make_team, make_user, reload
+from tests.conftest import make_user, reload
 
 BUTTONS = ("Accept", "Decline", "En route", "On scene", "Clear")
 

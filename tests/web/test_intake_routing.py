@@ -16,7 +16,7 @@ from heart_field.extensions import db
 from heart_field.models import Assignment, Incident, StatusEvent, TeamStatus, utcnow
 from heart_field.routing import ServiceHours
 from heart_field.status import Action, Tap
-from tests.conftest import make_incident, make_team, make_user, reload
+from tests.conftest import make_team, reload
 
 with open(Path(__file__).parents[1] / "data" / "geofence_points.csv", newline="") as _file:
     POINTS = list(csv.DictReader(_file))
@@ -99,7 +99,7 @@ def test_placing_an_unverified_call_by_coordinates_routes_it(dispatch, team):
     response = dispatch.post(f"/dispatch/incidents/{incident.id}/place",
                              {"lat": INSIDE[0], "lon": INSIDE[1]}, htmx=True)
     assert response.status_code == 200
-    assert f"Call D100 placed inside city limits." in response.text
+    assert "Call D100 placed inside city limits." in response.text
     incident = reload(incident)
     assert (incident.lat, incident.lon, incident.within_city_limits) == (*INSIDE, True)
     assert incident.recommended_team_id == team.id

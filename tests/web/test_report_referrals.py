@@ -1,23 +1,18 @@
-"""Care Navigation follow-through in the supervisors' report, worked by hand. Runs once the
-referral models (issue 5) are part of the build; skipped before."""
+"""Care Navigation follow-through in the supervisors' report, worked by hand."""
 
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
-pytest.importorskip("heart_field.models.referrals")
-
-from heart_field.extensions import db  # noqa: E402
-from heart_field.models import Role  # noqa: E402
-from tests.conftest import make_team, make_user  # noqa: E402
-from tests.web.test_reports import (  # noqa: E402,F401
+from heart_field.extensions import db
+from heart_field.models import Role
+from heart_field.models.referrals import Referral
+from tests.conftest import make_team, make_user
+from tests.web.test_reports import (  # noqa: F401 (supervisor is a fixture)
     RANGE, call, local, page_tables, rows_by_label, supervisor,
 )
 
 
 def referral(incident, team, made_by, created, **fields):
-    from heart_field.models.referrals import Referral
     values = dict(incident_id=incident.id, team_id=team.id, made_by_id=made_by.id,
                   client_uuid=str(uuid.uuid4()), consented_at=created, person_name="Alias",
                   urgency="within_48_hours", created_at=created, due_at=created + timedelta(hours=48),

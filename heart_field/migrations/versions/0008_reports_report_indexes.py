@@ -2,7 +2,7 @@
 from the indexes alone
 
 Revision ID: 0008_reports
-Revises: 0004_dispatch
+Revises: 0006_api_tokens
 Create Date: 2026-11-27 09:29:39.824503
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008_reports'
-down_revision = '0004_dispatch'
+down_revision = '0006_api_tokens'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,217 @@
+"""The API's request and response shapes. Pydantic validates requests with them, and the
+same models produce the OpenAPI document (JSON Schema 2020-12, as OpenAPI 3.1 uses)."""
+
+from datetime import datetime
+from typing import Annotated, Literal, Optional
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from ..models import DISPOSITIONS, IncidentStatus, TeamStatus, UnitType
+from ..routing import CALL_TYPES, FALLBACK_REASONS, UNIT_TYPES
+
+# Row ids are 32-bit in both databases: a bigger number names nothing (404), never an overflow.
+MAX_ID = 2**31 - 1
+
+# Text without control characters (PostgreSQL refuses NUL; none belongs in a CAD field).
+LINE = r"^[^\x00-\x1f\x7f]*$"
+# Free text may keep tabs and line breaks.
+TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+CallType = Literal[tuple(CALL_TYPES)]  # type: ignore[valid-type]
+FallbackReason = Literal[tuple(FALLBACK_REASONS)]  # type: ignore[valid-type]
+RecommendedUnit = Literal[tuple(UNIT_TYPES)]  # type: ignore[valid-type]
+TeamUnit = Literal[tuple(UnitType)]  # type: ignore[valid-type]
+TeamStatusName = Literal[tuple(TeamStatus)]  # type: ignore[valid-type]
+IncidentStatusName = Literal[tuple(IncidentStatus)]  # type: ignore[valid-type]
+DispositionCode = Literal[tuple(DISPOSITIONS)]  # type: ignore[valid-type]
+
+Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS 84 latitude, degrees.")]
+Longitude = Annotated[float, Field(ge=-180, le=180, description="WGS 84 longitude, degrees.")]
+Address = Annotated[str, Field(min_length=3, max_length=200, pattern=LINE,
+                               description="Street address, geocoded only when lat and lon are missing.")]
+CallSign = Annotated[str, Field(min_length=1, max_length=32, pattern=LINE, examples=["CR-1"])]
+
+# Either both coordinates (an address may come too), or an address and no coordinates.
+LOCATION_RULE = {
+    "anyOf": [
+        {"required": ["lat", "lon"]},
+        {"required": ["address"], "not": {"anyOf": [{"required": ["lat"]}, {"required": ["lon"]}]}},
+    ]
+}
+
+
+def _integral(value):
+    """JSON Schema counts 3.0 as an integer, so the API does too."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+
+
+class Request(BaseModel):
+    """Request bodies: JSON types exactly as documented, no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class Located(Request):
+    """A body that gives a place: lat and lon together, or an address, or both."""
+
+    @model_validator(mode="after")
+    def _located(self):
+        fields = self.model_fields_set
+        if ("lat" in fields) != ("lon" in fields):
+            raise ValueError("Give lat and lon together.")
+        if "lat" not in fields and "address" not in fields:
+            raise ValueError("Give an address, or lat and lon.")
+        return self
+
+
+class Safety(Request):
+    """The ECC's safety screen. Every answer is required: a missing one is not a "no"."""
+
+    weapons: bool
+    violence: bool
+    medical_emergency: bool
+
+
+class IncidentIn(Located):
+    model_config = ConfigDict(json_schema_extra=LOCATION_RULE, title="IncidentIn")
+
+    cad_number: str = Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x20\x7f]+$",
+                            description="The CAD system's call number: the idempotency key.",
+                            examples=["2026-0112345"])
+    call_type: CallType
+    priority: JsonInt = Field(ge=1, le=3, description="1 most urgent.")
+    address: Address = None  # type: ignore[assignment]
+    lat: Latitude = None  # type: ignore[assignment]
+    lon: Longitude = None  # type: ignore[assignment]
+    safety: Safety
+    narrative: str = Field(None, max_length=4000, pattern=TEXT)  # type: ignore[assignment]
+    callback_phone: str = Field(None, max_length=40, pattern=LINE)  # type: ignore[assignment]
+
+
+class GeofenceIn(Located):
+    model_config = ConfigDict(json_schema_extra=LOCATION_RULE, title="GeofenceIn")
+
+    address: Address = None  # type: ignore[assignment]
+    lat: Latitude = None  # type: ignore[assignment]
+    lon: Longitude = None  # type: ignore[assignment]
+
+
+class AssignIn(Request):
+    team: CallSign = Field(description="Call sign of an available team.")
+
+
+def _whole_number(value):
+    """Query strings are text: "12" is 12; "1.0", "+1" or "١" stay text and are refused."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return value
+
+
+QueryInt = Annotated[int, BeforeValidator(_whole_number)]
+
+
+class Query(BaseModel):
+    """Query parameters, refused when unknown or not exactly of their documented type."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class IncidentQuery(Query):
+    status: Optional[IncidentStatusName] = Field(None, description="Only calls in this status.")
+    limit: QueryInt = Field(100, ge=1, le=500)
+
+
+class EventQuery(Query):
+    after: QueryInt = Field(0, ge=0, le=MAX_ID, description="Cursor: the last event id already seen.")
+    limit: QueryInt = Field(100, ge=1, le=500)
+
+
+class Routing(BaseModel):
+    unit_type: Optional[RecommendedUnit] = Field(description="The eligible HEART unit, or null.")
+    team: Optional[str] = Field(description="Call sign of the recommended team, or null.")
+    fallback: Optional[FallbackReason] = Field(
+        description="Why HEART cannot take the call (another responder goes), or null.")
+
+
+class IncidentOut(BaseModel):
+    """The incident as taken in: where it is and who should go."""
+
+    id: int
+    cad_number: str
+    within_city_limits: Optional[bool] = Field(description="Null when the location could not be found.")
+    lat: Optional[float]
+    lon: Optional[float]
+    routing: Routing
+
+
+class IncidentDetail(IncidentOut):
+    """The incident with its status, assigned team and disposition."""
+
+    call_type: str
+    priority: int
+    address: Optional[str]
+    status: IncidentStatusName
+    team: Optional[str] = Field(description="Call sign of the team now assigned, or null.")
+    disposition: Optional[DispositionCode]
+    received_at: datetime
+
+
+class IncidentList(BaseModel):
+    """Incidents, oldest first."""
+
+    incidents: list[IncidentDetail]
+
+
+class TeamOut(BaseModel):
+    call_sign: str
+    unit_type: TeamUnit
+    status: TeamStatusName
+    since: datetime
+
+
+class TeamList(BaseModel):
+    """Every team, by call sign."""
+
+    teams: list[TeamOut]
+
+
+class GeofenceOut(BaseModel):
+    """Whether the point is inside Durham city limits."""
+
+    inside: bool
+    lat: float
+    lon: float
+
+
+class EventOut(BaseModel):
+    id: int = Field(description="Cursor position of this event.")
+    team: str
+    incident_id: Optional[int]
+    action: str
+    from_status: TeamStatusName
+    to_status: TeamStatusName
+    occurred_at: datetime = Field(description="Device time.")
+    received_at: datetime = Field(description="Server time.")
+
+
+class EventPage(BaseModel):
+    """A page of status events and the cursor to read on from."""
+
+    events: list[EventOut]
+    next: int = Field(description="Pass as `after` to get the events that follow.")
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Error(BaseModel):
+    error: str = Field(examples=["invalid"])
+    message: str
+    fields: Optional[list[FieldError]] = Field(None, description="Per-field problems (422).")
