@@ -41,6 +41,7 @@ from heart_field.extensions import db  # noqa: E402
 from heart_field.models import (  # noqa: E402
     Assignment, Incident, Outcome, Role, StatusEvent, Team, User,
 )
+from heart_field.models.referrals import Referral  # noqa: E402
 from heart_field.reports.routes import EXPORTS  # noqa: E402
 
 NY = ZoneInfo("America/New_York")
@@ -81,7 +82,7 @@ def seed(session, calls: int) -> None:
     team_ids = {unit: [t.id for t in ts] for unit, ts in teams.items()}
 
     days = (LAST_DAY - FIRST_DAY).days + 1
-    incidents, assignments, events, outcomes = [], [], [], []
+    incidents, assignments, events, outcomes, referrals = [], [], [], [], []
     assignment_id = 0
     arrivals = []
     for _ in range(calls):
@@ -144,9 +145,28 @@ def seed(session, calls: int) -> None:
                                      services=[], transport=rng.random() < 0.05,
                                      police_requested=rng.random() < 0.03,
                                      ems_requested=rng.random() < 0.04, recorded_at=clear))
+                if outcomes[-1]["disposition"] == "referred_care_navigation":
+                    referrals.append(_referral(rng, n, team, supervisor.id, clear))
         if len(incidents) >= 5000:
-            _flush(session, incidents, assignments, events, outcomes)
-    _flush(session, incidents, assignments, events, outcomes)
+            _flush(session, incidents, assignments, events, outcomes, referrals)
+    _flush(session, incidents, assignments, events, outcomes, referrals)
+
+
+def _referral(rng, incident_id, team_id, made_by_id, made):
+    """Most are claimed within hours and reached within two days; some never are."""
+    claimed = made + minutes(rng, 120, 0.8) if rng.random() < 0.9 else None
+    contact = claimed + minutes(rng, 20 * 60, 0.8) if claimed and rng.random() < 0.8 else None
+    connected = contact + minutes(rng, 48 * 60, 0.6) if contact and rng.random() < 0.6 else None
+    closed = connected + timedelta(days=1) if connected else None
+    due = made + timedelta(hours=48)
+    return dict(incident_id=incident_id, team_id=team_id, made_by_id=made_by_id,
+                client_uuid=str(uuid.UUID(int=rng.getrandbits(128))), consented_at=made,
+                person_name="Bench person", urgency="within_48_hours", created_at=made,
+                due_at=due, next_action_at=closed or contact or due,
+                status="closed" if closed else "claimed" if claimed else "open",
+                claimed_at=claimed, first_attempt_at=contact, first_contact_at=contact,
+                connected_at=connected, closed_at=closed,
+                close_reason="connected" if closed else None, needs=["housing"])
 
 
 def _event(rng, team_id, incident_id, action, at):
@@ -158,7 +178,7 @@ def _event(rng, team_id, incident_id, action, at):
 
 
 def _flush(session, *batches):
-    for model, rows in zip((Incident, Assignment, StatusEvent, Outcome), batches):
+    for model, rows in zip((Incident, Assignment, StatusEvent, Outcome, Referral), batches):
         if rows:
             session.execute(insert(model), rows)
             rows.clear()
@@ -194,7 +214,7 @@ def main() -> None:
         seed(db.session, CALLS)
         print(f"seeded {CALLS:,} calls in {time.perf_counter() - started:.1f} s on {db.engine.dialect.name}")
         counts = {m.__tablename__: db.session.query(m).count()
-                  for m in (Incident, Assignment, StatusEvent, Outcome)}
+                  for m in (Incident, Assignment, StatusEvent, Outcome, Referral)}
         print("rows:", counts)
         statements = []
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
