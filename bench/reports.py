@@ -159,6 +159,10 @@ def _referral(rng, incident_id, team_id, made_by_id, made):
     connected = contact + minutes(rng, 48 * 60, 0.6) if contact and rng.random() < 0.6 else None
     closed = connected + timedelta(days=1) if connected else None
     due = made + timedelta(hours=48)
+    reason = "connected" if closed else None
+    if closed is None and made < datetime(2026, 12, 17, tzinfo=timezone.utc):
+        # Navigators close what they cannot finish within two weeks: no years-old backlog.
+        closed, reason = made + timedelta(days=14), "unreachable"
     return dict(incident_id=incident_id, team_id=team_id, made_by_id=made_by_id,
                 client_uuid=str(uuid.UUID(int=rng.getrandbits(128))), consented_at=made,
                 person_name="Bench person", urgency="within_48_hours", created_at=made,
@@ -166,7 +170,7 @@ def _referral(rng, incident_id, team_id, made_by_id, made):
                 status="closed" if closed else "claimed" if claimed else "open",
                 claimed_at=claimed, first_attempt_at=contact, first_contact_at=contact,
                 connected_at=connected, closed_at=closed,
-                close_reason="connected" if closed else None, needs=["housing"])
+                close_reason=reason, needs=["housing"])
 
 
 def _event(rng, team_id, incident_id, action, at):
