@@ -140,7 +140,8 @@ async def tap_to_board(base: str, responder: str, call_sign: str, dispatcher: Si
                 await phone.get_by_label("Disposition").select_option("resolved_on_scene")
                 await timed("clear", "Available",
                             phone.get_by_role("button", name="Save outcome").click)
-                await phone.get_by_role("button", name="Out of service").wait_for()
+                # Cleared: the card shows no call again (its Out of service sits in the team details).
+                await phone.get_by_role("heading", name="No call assigned").wait_for()
             del result.seconds[taps:]
             return result
         finally:
