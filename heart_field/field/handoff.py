@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from .. import audit, referrals
 from ..access import load_incident, load_referral, load_team_of, roles, sees_sensitive
@@ -34,7 +35,8 @@ def handoff_context(user: User, team) -> dict:
     user's referrals still open. Neither shows personal details."""
     since = utcnow() - timedelta(hours=SHIFT_HOURS)
     cleared = db.session.scalars(
-        select(Outcome).where(Outcome.team_id == team.id, Outcome.recorded_at >= since)
+        select(Outcome).options(joinedload(Outcome.incident))
+        .where(Outcome.team_id == team.id, Outcome.recorded_at >= since)
         .order_by(Outcome.recorded_at.desc()).limit(5)
     ).all()
     counts = dict(db.session.execute(
@@ -43,8 +45,8 @@ def handoff_context(user: User, team) -> dict:
         .group_by(Referral.incident_id)
     ).all()) if cleared else {}
     mine = db.session.scalars(
-        select(Referral).where(Referral.made_by_id == user.id,
-                               Referral.status != ReferralStatus.CLOSED.value)
+        select(Referral).options(joinedload(Referral.claimed_by))
+        .where(Referral.made_by_id == user.id, Referral.status != ReferralStatus.CLOSED.value)
         .order_by(Referral.created_at.desc())
     ).all()
     return {"cleared": cleared, "referral_counts": counts, "my_referrals": mine}

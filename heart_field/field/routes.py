@@ -25,12 +25,17 @@ TAP_ACTIONS = {
 ON_A_CALL = (TeamStatus.ASSIGNED, TeamStatus.EN_ROUTE, TeamStatus.ON_SCENE)
 
 
-def _screen(status_code=200, notice=None, form=None, panel=None):
-    """The team's card, with an optional open panel (decline or outcome form)."""
+_UNKNOWN = object()
+
+
+def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNKNOWN):
+    """The team's card, with an optional open panel (decline or outcome form). `assignment`:
+    the team's open assignment when the caller already knows it (after an applied tap)."""
     from .handoff import handoff_context
 
     team = load_team_of(current_user)
-    assignment = status.current_assignment(db.session, team.id)
+    if assignment is _UNKNOWN:
+        assignment = status.current_assignment(db.session, team.id)
     backup = live.open_backups(db.session).get(team.id)
     return render_page(
         "field/index.html",
@@ -136,6 +141,8 @@ def _apply(tap: Tap, refer_from=None):
     if not is_partial():
         return redirect(url_for("field.index"), code=303)
     done = Action(result.event.action).label
+    if result.applied:
+        return _screen(notice=("ok", f"{done}: saved."), assignment=result.assignment)
     return _screen(notice=("ok", f"{done}: saved."))
 
 
