@@ -52,7 +52,8 @@ def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNK
         status_actions=Action,
         backup=backup,
         can_ask_backup=assignment is not None and team.status in ON_A_CALL,
-        cursor=live.latest_cursor(db.session),
+        # The feed's cursor is for the full page's stream; the card alone does not show it.
+        cursor=None if is_partial() else live.latest_cursor(db.session),
         **handoff_context(current_user, team),
     )
 

@@ -17,10 +17,11 @@ from heart_field.extensions import db
 from heart_field.models import Role, TeamStatus
 from heart_field.status import Action, OutcomeInput, Tap
 from tests.conftest import make_incident, make_team, make_user, reload
+from tests.web.referral_helpers import cleared_call, make_referral
 
 # A status tap (accept, en route, on scene), and a clear (outcome + answer card).
-TAP_STATEMENTS = 18
-CLEAR_STATEMENTS = 21
+TAP_STATEMENTS = 15
+CLEAR_STATEMENTS = 18
 BOARD_STATEMENTS = 12
 
 
@@ -105,6 +106,20 @@ def test_a_tap_still_answers_with_the_state_it_wrote(sign_in, responder, team, c
     response, _ = counted(_clear(session, team))
     assert response.status_code == 200 and "No call assigned" in response.text
     assert f'data-team-version="{version + 3}"' in response.text
+
+
+def test_the_card_counts_referrals_per_cleared_call_in_the_same_query(
+        sign_in, responder, team, counted):
+    session = sign_in(responder)
+    make_referral(team, responder, cad="R1")
+    make_referral(team, responder, cad="R2", needs=("food",))
+    cleared_call(team, responder, cad="R3")
+    response, statements = counted(lambda: session.get("/field/card", headers={"HX-Request": "true"}))
+    rows = response.text.split('class="handoff-row"')[1:]
+    assert len(rows) == 3
+    made = {cad: ("1 referred" in row) for row in rows for cad in ("R1", "R2", "R3") if cad in row}
+    assert made == {"R1": True, "R2": True, "R3": False}
+    assert statements <= TAP_STATEMENTS
 
 
 def _busy_board(calls: int, teams: int):
