@@ -17,7 +17,7 @@ def test_referral_from_clear_to_connected(browser, playwright, live_server):
     sign_in(dispatch, live_server, "dispatch")
     call = dispatch.locator("article.call-row", has_text="D2611270003")
     call.get_by_label(re.compile("Team for call")).select_option("CR-3")
-    call.get_by_role("button", name="Assign").click()
+    call.get_by_role("button", name="Assign", exact=True).click()
     expect(dispatch.locator("#team-CR-3 .status")).to_have_text("Assigned")
 
     phone = browser.new_context(**playwright.devices["Pixel 7"]).new_page()
