@@ -199,6 +199,10 @@ class StatusEvent(db.Model):
     team: Mapped["Team"] = relationship()
     actor: Mapped[Optional["User"]] = relationship()
 
+    # The board and the responder's card ask for each team's latest entry of a kind
+    # (backup, acknowledgements): without this they read the whole feed every time.
+    __table_args__ = (Index("ix_status_events_action_team", "action", "team_id"),)
+
 
 class Outcome(db.Model):
     __tablename__ = "outcomes"
