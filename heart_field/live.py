@@ -121,13 +121,14 @@ def signal(
 
 def open_backups(session: Session) -> dict[int, StatusEvent]:
     """team id -> its latest backup request not yet acknowledged."""
-    latest = {}
-    for kind in (BACKUP, BACKUP_ACK):
-        rows = session.execute(
-            select(StatusEvent.team_id, func.max(StatusEvent.id))
-            .where(StatusEvent.action == kind).group_by(StatusEvent.team_id)
-        ).all()
-        latest[kind] = dict(rows)
+    latest: dict[str, dict[int, int]] = {BACKUP: {}, BACKUP_ACK: {}}
+    rows = session.execute(
+        select(StatusEvent.action, StatusEvent.team_id, func.max(StatusEvent.id))
+        .where(StatusEvent.action.in_((BACKUP, BACKUP_ACK)))
+        .group_by(StatusEvent.action, StatusEvent.team_id)
+    ).all()
+    for kind, team_id, event_id in rows:
+        latest[kind][team_id] = event_id
     waiting = [event_id for team_id, event_id in latest[BACKUP].items()
                if event_id > latest[BACKUP_ACK].get(team_id, 0)]
     if not waiting:

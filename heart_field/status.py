@@ -18,7 +18,8 @@ from typing import Any, Optional
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, scoped_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import live
 from .models import (
@@ -82,6 +83,8 @@ TRANSITIONS: dict[Action, dict[TeamStatus, TeamStatus]] = {
 # Actions a team's own responders take from the field screen, in the order shown.
 FIELD_ACTIONS = (Action.ACCEPT, Action.DECLINE, Action.EN_ROUTE, Action.ON_SCENE, Action.CLEAR)
 
+_ENDS_ASSIGNMENT = (Action.CLEAR, Action.DECLINE, Action.CANCEL, Action.OUT_OF_SERVICE)
+
 _INCIDENT_STATUS_AFTER = {
     Action.ASSIGN: IncidentStatus.ASSIGNED,
     Action.EN_ROUTE: IncidentStatus.EN_ROUTE,
@@ -133,6 +136,8 @@ class Tap:
 class TransitionResult:
     event: StatusEvent
     applied: bool  # False when the UUID was seen before and nothing changed
+    # The team's open assignment after the action (None: it has none), when applied.
+    assignment: Optional[Assignment] = None
 
 
 def allowed_actions(status: str, assignment: Optional[Assignment] = None) -> list[Action]:
@@ -162,8 +167,10 @@ def late_statuses(session: Session) -> dict[int, StatusEvent]:
 
 
 def current_assignment(session: Session, team_id: int) -> Optional[Assignment]:
+    """The team's open assignment, with its call (one query)."""
     return session.scalars(
         select(Assignment)
+        .options(joinedload(Assignment.incident))
         .where(Assignment.team_id == team_id, Assignment.ended_at.is_(None))
         .order_by(Assignment.id.desc())
     ).first()
@@ -204,7 +211,7 @@ def _apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> Tra
 
     now = utcnow()
     assignment = current_assignment(session, team.id)
-    incident = _apply_to_assignment(session, team, tap, actor, assignment, now)
+    incident, assignment = _apply_to_assignment(session, team, tap, actor, assignment, now)
 
     # Compare-and-swap on the row version, so two concurrent taps cannot both apply.
     swapped = session.execute(
@@ -249,7 +256,7 @@ def _apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> Tra
     )
     session.add(event)
     try:
-        session.commit()
+        _commit_keeping_state(session)
     except IntegrityError:
         # The same UUID raced in from another request: answer with the one that won.
         session.rollback()
@@ -260,8 +267,29 @@ def _apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> Tra
             raise
         return TransitionResult(earlier, applied=False)
     live.nudge()
-    session.refresh(team)
-    return TransitionResult(event, applied=True)
+    # The swap succeeded, so the row was exactly as read under the lock plus these values:
+    # set them rather than reading the team again.
+    for name, value in dict(
+        status=to_status.value,
+        version=team.version + 1,
+        status_since=now if to_status != from_status else team.status_since,
+        **_position(tap, now),
+    ).items():
+        set_committed_value(team, name, value)
+    return TransitionResult(event, applied=True, assignment=assignment)
+
+
+def _commit_keeping_state(session: Session) -> None:
+    """Commit without expiring what this transaction read and wrote: the rows were read
+    under the feed lock (live.begin_feed_write) and written here, so they are current as
+    committed, and the answer can be rendered from them without reading them again."""
+    target = session() if isinstance(session, scoped_session) else session
+    keep = target.expire_on_commit
+    target.expire_on_commit = False
+    try:
+        target.commit()
+    finally:
+        target.expire_on_commit = keep
 
 
 def _position(tap: Tap, now: datetime) -> dict[str, Any]:
@@ -277,8 +305,9 @@ def _apply_to_assignment(
     actor: Optional[User],
     assignment: Optional[Assignment],
     now: datetime,
-) -> Optional[Incident]:
-    """Update the assignment, incident and outcome that go with the action."""
+) -> tuple[Optional[Incident], Optional[Assignment]]:
+    """Update the assignment, incident and outcome that go with the action; answer the call
+    and the team's open assignment after it (None once it has ended)."""
     action = tap.action
     if action == Action.ASSIGN:
         incident = session.get(Incident, tap.incident_id) if tap.incident_id else None
@@ -296,7 +325,7 @@ def _apply_to_assignment(
         )
         session.add(assignment)
     elif assignment is None:
-        return None
+        return None, None
     incident = assignment.incident
 
     if action in (Action.ACCEPT, Action.EN_ROUTE) and assignment.accepted_at is None:
@@ -306,7 +335,7 @@ def _apply_to_assignment(
             raise TransitionRefused("invalid", "Choose a disposition to clear the call.", team)
         session.add(_outcome(tap.outcome, incident, team, actor, now))
         incident.closed_at = tap.occurred_at or now
-    if action in (Action.CLEAR, Action.DECLINE, Action.CANCEL, Action.OUT_OF_SERVICE):
+    if action in _ENDS_ASSIGNMENT:
         assignment.ended_at = tap.occurred_at or now
         assignment.end_reason = {
             Action.CLEAR: "cleared", Action.DECLINE: "declined",
@@ -316,7 +345,7 @@ def _apply_to_assignment(
             assignment.decline_reason = tap.reason
     if action in _INCIDENT_STATUS_AFTER:
         incident.status = _INCIDENT_STATUS_AFTER[action].value
-    return incident
+    return incident, (None if action in _ENDS_ASSIGNMENT else assignment)
 
 
 def _outcome(data: OutcomeInput, incident: Incident, team: Team, actor, now) -> Outcome:

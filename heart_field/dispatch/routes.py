@@ -9,7 +9,7 @@ from typing import Optional
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import intake, live, status
 from ..access import load_incident, roles, team_by_call_sign
@@ -83,12 +83,14 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
     now = utcnow()
     teams = db.session.scalars(select(Team).order_by(Team.call_sign)).all()
     queue_statuses = [IncidentStatus.OPEN, *ACTIVE_INCIDENT_STATUSES]
+    # One query however many calls are open (selectinload would send one per 500 calls);
+    # the teams named on the calls are all loaded above, so reading them sends nothing.
     incidents = db.session.scalars(
         select(Incident)
         .where(Incident.status.in_(queue_statuses))
-        .options(selectinload(Incident.assignments), selectinload(Incident.recommended_team))
+        .options(joinedload(Incident.assignments), selectinload(Incident.recommended_team))
         .order_by(Incident.priority, Incident.received_at)
-    ).all()
+    ).unique().all()
     elsewhere = db.session.scalars(
         select(Incident)
         .where(Incident.status == IncidentStatus.ROUTED_ELSEWHERE,
@@ -113,7 +115,6 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
         elsewhere=elsewhere,
         late=status.late_statuses(db.session),
         intake_form=intake_form or IncidentForm(formdata=None),
-        action_form=CancelForm(),
         place_forms=place_forms or {},
         elsewhere_forms=elsewhere_forms or {},
         new_place_form=lambda: PlaceForm(formdata=None),

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from .. import audit, referrals
 from ..access import load_incident, load_referral, load_team_of, roles, sees_sensitive
@@ -33,18 +34,20 @@ def handoff_context(user: User, team) -> dict:
     """What the card shows under the call: calls cleared this shift (to refer from) and the
     user's referrals still open. Neither shows personal details."""
     since = utcnow() - timedelta(hours=SHIFT_HOURS)
-    cleared = db.session.scalars(
-        select(Outcome).where(Outcome.team_id == team.id, Outcome.recorded_at >= since)
+    referrals_made = (
+        select(func.count()).where(Referral.incident_id == Outcome.incident_id)
+        .correlate(Outcome).scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Outcome, referrals_made).options(joinedload(Outcome.incident))
+        .where(Outcome.team_id == team.id, Outcome.recorded_at >= since)
         .order_by(Outcome.recorded_at.desc()).limit(5)
     ).all()
-    counts = dict(db.session.execute(
-        select(Referral.incident_id, func.count())
-        .where(Referral.incident_id.in_([o.incident_id for o in cleared]))
-        .group_by(Referral.incident_id)
-    ).all()) if cleared else {}
+    cleared = [outcome for outcome, _ in rows]
+    counts = {outcome.incident_id: made for outcome, made in rows if made}
     mine = db.session.scalars(
-        select(Referral).where(Referral.made_by_id == user.id,
-                               Referral.status != ReferralStatus.CLOSED.value)
+        select(Referral).options(joinedload(Referral.claimed_by))
+        .where(Referral.made_by_id == user.id, Referral.status != ReferralStatus.CLOSED.value)
         .order_by(Referral.created_at.desc())
     ).all()
     return {"cleared": cleared, "referral_counts": counts, "my_referrals": mine}

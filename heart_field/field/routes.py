@@ -66,12 +66,17 @@ def next_steps(team: Team, assignment: Assignment | None) -> list[Step]:
     return steps
 
 
-def _screen(status_code=200, notice=None, form=None, panel=None):
-    """The team's card, with an optional open panel (decline or outcome form)."""
+_UNKNOWN = object()
+
+
+def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNKNOWN):
+    """The team's card, with an optional open panel (decline or outcome form). `assignment`:
+    the team's open assignment when the caller already knows it (after an applied tap)."""
     from .handoff import handoff_context
 
     team = load_team_of(current_user)
-    assignment = status.current_assignment(db.session, team.id)
+    if assignment is _UNKNOWN:
+        assignment = status.current_assignment(db.session, team.id)
     backup = live.open_backups(db.session).get(team.id)
     steps = next_steps(team, assignment)
     return render_page(
@@ -94,7 +99,8 @@ def _screen(status_code=200, notice=None, form=None, panel=None):
         status_actions=Action,
         backup=backup,
         can_ask_backup=assignment is not None and team.status in ON_A_CALL,
-        cursor=live.latest_cursor(db.session),
+        # The feed's cursor is for the full page's stream; the card alone does not show it.
+        cursor=None if is_partial() else live.latest_cursor(db.session),
         **handoff_context(current_user, team),
     )
 
@@ -189,6 +195,8 @@ def _apply(tap: Tap, made_for: str | None, refer_from=None):
     if not is_partial():
         return redirect(url_for("field.index"), code=303)
     done = Action(result.event.action).label
+    if result.applied:
+        return _screen(notice=("ok", f"{done}: saved."), assignment=result.assignment)
     return _screen(notice=("ok", f"{done}: saved."))
 
 

@@ -203,9 +203,13 @@ class StatusEvent(db.Model):
     team: Mapped["Team"] = relationship()
     actor: Mapped[Optional["User"]] = relationship()
 
-    # Reports read each call's tap times per team from this index alone.
-    __table_args__ = (Index("ix_status_events_incident_team", "incident_id", "team_id", "action",
-                            "occurred_at"),)
+    __table_args__ = (
+        # Reports read each call's tap times per team from this index alone.
+        Index("ix_status_events_incident_team", "incident_id", "team_id", "action", "occurred_at"),
+        # The board and the responder's card ask for each team's latest entry of a kind
+        # (backup, acknowledgements): without this they read the whole feed every time.
+        Index("ix_status_events_action_team", "action", "team_id"),
+    )
 
 
 class Outcome(db.Model):

@@ -2,7 +2,7 @@
 from the indexes alone
 
 Revision ID: 0008_reports
-Revises: 0006_api_tokens
+Revises: 0007_perf
 Create Date: 2026-11-27 09:29:39.824503
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008_reports'
-down_revision = '0006_api_tokens'
+down_revision = '0007_perf'
 branch_labels = None
 depends_on = None
 
