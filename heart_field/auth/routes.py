@@ -87,11 +87,16 @@ def login():
 def logout():
     audit.record(db.session, current_user, "sign_out", "user", current_user.id)
     db.session.commit()
+    _end_session()
+    flash("You are signed out.")
+    return redirect(url_for("auth.login"), code=303)
+
+
+def _end_session() -> None:
+    """Sign out and forget the shared-device lock state with the user."""
     logout_user()
     for key in ("active_at", "locked", "unlock_failures"):
         session.pop(key, None)
-    flash("You are signed out.")
-    return redirect(url_for("auth.login"), code=303)
 
 
 def _record_attempt(action: str, user: User | None = None) -> None:
@@ -118,9 +123,7 @@ def lock():
             return redirect(_safe_next() or landing_url(current_user), code=303)
         session["unlock_failures"] = session.get("unlock_failures", 0) + 1
         if session["unlock_failures"] >= MAX_UNLOCK_FAILURES:
-            logout_user()
-            for key in ("active_at", "locked", "unlock_failures"):
-                session.pop(key, None)
+            _end_session()
             flash("Signed out after too many wrong passwords.")
             return redirect(url_for("auth.login"), code=303)
         form.password.errors.append("That password is not right.")
