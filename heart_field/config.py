@@ -28,6 +28,10 @@ class Config:
     # Minutes before an unaccepted assignment, or a long time on scene, is flagged on the board.
     HEART_ACCEPT_TIMEOUT_MINUTES = _int("HEART_ACCEPT_TIMEOUT_MINUTES", 2)
     HEART_ON_SCENE_WELFARE_MINUTES = _int("HEART_ON_SCENE_WELFARE_MINUTES", 45)
+    # The dispatch map's tile layer (a Leaflet URL template) and its attribution. None: the map
+    # shows the city limits and the points alone, as an offline control room sees it.
+    HEART_TILE_URL = os.environ.get("HEART_TILE_URL") or None
+    HEART_TILE_ATTRIBUTION = os.environ.get("HEART_TILE_ATTRIBUTION", "")
 
     # The live feed (heart_field/live.py): how often a stream reads the feed, how long one
     # stream lasts before the browser reconnects (with Last-Event-ID), and the keep-alive.
