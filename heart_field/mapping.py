@@ -32,7 +32,7 @@ KM_PER_DEG_LAT = 111.32
 def drawing_boundary(limits: CityLimits, tolerance: float = DRAWING_TOLERANCE_DEG) -> dict[str, Any]:
     """The city limits as a GeoJSON Feature, simplified for drawing (computed once per process)."""
     simple = shapely.simplify(limits.geometry, tolerance, preserve_topology=True)
-    geometry = mapping(shapely.set_precision(simple, 1e-6))
+    geometry = mapping(shapely.set_precision(simple, 1e-5))  # about 1 m
     return {"type": "Feature", "properties": {"name": limits.name}, "geometry": geometry}
 
 

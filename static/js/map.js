@@ -41,6 +41,7 @@
       var boundary = L.geoJSON(feature, { className: "map-boundary", interactive: false }).addTo(map);
       boundary.bringToBack();
       element.setAttribute("data-boundary-drawn", "");
+      performance.mark("map-boundary");
     })
     .catch(function () {
       element.setAttribute("data-boundary-drawn", "failed");
@@ -128,6 +129,7 @@
   function sync() {
     var current = document.getElementById("board");
     if (!current || current === board) return;
+    var started = performance.now();
     board = current;
     var rows = [];
     board.querySelectorAll("#teams-table tr[data-call-sign]").forEach(function (row) { rows.push([row, "team"]); });
@@ -171,6 +173,9 @@
       }
     });
     element.setAttribute("data-markers", String(Object.keys(markers).length));
+    // For bench/map_page.py: how long following one board refresh took.
+    element.setAttribute("data-sync-ms", (performance.now() - started).toFixed(1));
+    performance.mark("map-markers");
   }
 
   function offset(centre, n) {
