@@ -15,16 +15,16 @@ from typing import Any, Optional
 from urllib.parse import quote, urlencode, urlsplit
 
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, mapping
+from shapely.geometry import LineString, Polygon, mapping
 
 from .geo import CityLimits
 
 # About 11 m at Durham's latitude: invisible at street zoom, and the 1 MB polygon becomes a
 # few dozen KB.
 DRAWING_TOLERANCE_DEG = 0.0001
-# Half the side of the phone's static map, in km (about 15 minutes' walk across).
+# The phone's static map: 2.4 km across (about half an hour's walk), 16:9.
 STATIC_MAP_HALF_KM = 1.2
-STATIC_MAP_SIZE = 320  # SVG user units, square
+STATIC_MAP_WIDTH, STATIC_MAP_HEIGHT = 320, 180  # SVG user units
 KM_PER_DEG_LAT = 111.32
 
 
@@ -40,36 +40,46 @@ def drawing_boundary(limits: CityLimits, tolerance: float = DRAWING_TOLERANCE_DE
 class StaticMap:
     """An SVG picture of the city limits around one point; the point is in the middle."""
 
-    size: int
-    inside_path: str  # the part of the city within the frame ("" when none of it is)
+    width: int
+    height: int
+    inside_path: str  # the part of the city within the frame, to fill ("" when none of it is)
+    boundary_path: str  # the city limits' line within the frame, to stroke
     x: float
     y: float
-    half_km: float
+    km_across: float
 
     @property
     def scale_px(self) -> float:
         """The length of 500 m on the picture."""
-        return 0.5 / (2 * self.half_km) * self.size
+        return 0.5 / self.km_across * self.width
 
 
 def static_map(limits: CityLimits, lat: float, lon: float, half_km: float = STATIC_MAP_HALF_KM,
-               size: int = STATIC_MAP_SIZE) -> StaticMap:
-    """The frame of ``half_km`` around (lat, lon), with the city's area inside it as an SVG path."""
-    dlat = half_km / KM_PER_DEG_LAT
+               width: int = STATIC_MAP_WIDTH, height: int = STATIC_MAP_HEIGHT) -> StaticMap:
+    """The frame ``half_km`` either side of (lat, lon) across (less up and down, in proportion),
+    with the city's area in it as an SVG path to fill and its boundary as one to stroke."""
     dlon = half_km / (KM_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01))
+    dlat = half_km * height / width / KM_PER_DEG_LAT
     west, south, east, north = lon - dlon, lat - dlat, lon + dlon, lat + dlat
-    area = shapely.clip_by_rect(_drawing_geometry(limits), west, south, east, north)
+    geometry = _drawing_geometry(limits)
+    area = shapely.clip_by_rect(geometry, west, south, east, north)
+    line = shapely.clip_by_rect(geometry.boundary, west, south, east, north)
 
     def point(x: float, y: float) -> str:
-        return f"{(x - west) / (east - west) * size:.1f},{(north - y) / (north - south) * size:.1f}"
+        return f"{(x - west) / (east - west) * width:.1f},{(north - y) / (north - south) * height:.1f}"
 
-    parts = []
-    for polygon in _polygons(area):
-        for ring in (polygon.exterior, *polygon.interiors):
-            coords = list(ring.coords)
-            if len(coords) >= 3:
-                parts.append("M" + " L".join(point(x, y) for x, y in coords) + " Z")
-    return StaticMap(size=size, inside_path=" ".join(parts), x=size / 2, y=size / 2, half_km=half_km)
+    def path(coords, close: bool) -> str:
+        coords = list(coords)
+        if len(coords) < 2:
+            return ""
+        return "M" + " L".join(point(x, y) for x, y in coords) + (" Z" if close else "")
+
+    fills = [path(ring.coords, True) for polygon in _parts(area, Polygon)
+             for ring in (polygon.exterior, *polygon.interiors)]
+    strokes = [path(part.coords, False) for part in _parts(line, LineString)]
+    return StaticMap(width=width, height=height, inside_path=" ".join(p for p in fills if p),
+                     boundary_path=" ".join(p for p in strokes if p), x=width / 2, y=height / 2,
+                     km_across=2 * half_km)
 
 
 @functools.lru_cache(maxsize=4)
@@ -79,12 +89,16 @@ def _drawing_geometry(limits: CityLimits):
     return geometry
 
 
-def _polygons(geometry) -> list[Polygon]:
-    if isinstance(geometry, Polygon):
-        return [] if geometry.is_empty else [geometry]
-    if isinstance(geometry, MultiPolygon):
-        return list(geometry.geoms)
-    return [g for g in getattr(geometry, "geoms", []) if isinstance(g, Polygon) and not g.is_empty]
+def _parts(geometry, kind) -> list:
+    """The non-empty pieces of ``kind`` (Polygon or LineString) in any geometry."""
+    if geometry.is_empty:
+        return []
+    if isinstance(geometry, kind):
+        return [geometry]
+    found = []
+    for part in getattr(geometry, "geoms", []):
+        found.extend(_parts(part, kind))
+    return found
 
 
 def maps_app(user_agent: str) -> str:

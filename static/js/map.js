@@ -21,6 +21,9 @@
     L.tileLayer(tiles, { attribution: element.getAttribute("data-tile-attribution") || "", maxZoom: 19 }).addTo(map);
     map.attributionControl.setPrefix(false);
   }
+  // Teams above calls above the boundary: a team on scene is not hidden under its call.
+  map.createPane("calls").style.zIndex = 410;
+  map.createPane("teams").style.zIndex = 420;
   var markers = {};  // row id -> { marker, key, label }
   var board = null;
   // Framed on the city limits at once (their bounds come with the page), before anything loads.
@@ -113,6 +116,7 @@
       marker.on("dragend", function () { place(id, marker.getLatLng()); });
     } else {
       marker = L.circleMarker([shape.lat, shape.lon], {
+        pane: shape.kind === "team" ? "teams" : "calls",
         className: shape.className,
         radius: shape.radius,
         bubblingMouseEvents: false

@@ -64,23 +64,25 @@ def test_drawing_boundary_is_much_smaller_and_keeps_the_verdicts(limits):
 
 def test_static_map_of_a_point_deep_in_the_city_is_all_inside(limits):
     picture = mapping.static_map(limits, 35.9940, -78.8986)
-    assert (picture.x, picture.y) == (picture.size / 2, picture.size / 2)
+    assert (picture.x, picture.y) == (picture.width / 2, picture.height / 2)
     assert picture.inside_path.startswith("M") and picture.inside_path.endswith("Z")
+    assert picture.boundary_path == ""  # no city limit line within 1.2 km of downtown
+    assert picture.scale_px == pytest.approx(picture.width * 0.5 / 2.4)
 
 
-def test_static_map_of_a_point_far_outside_the_city_has_nothing_shaded(limits):
-    assert mapping.static_map(limits, 35.80, -78.70).inside_path == ""
+def test_static_map_of_a_point_far_outside_the_city_has_nothing_drawn(limits):
+    picture = mapping.static_map(limits, 35.80, -78.70)
+    assert (picture.inside_path, picture.boundary_path) == ("", "")
 
 
-def test_static_map_near_the_edge_shades_only_part_of_the_frame(limits):
-    # Just outside the city limits: part of the frame is the city, part is not.
-    lat, lon = 35.9228, -78.9530
-    picture = mapping.static_map(limits, lat, lon, half_km=3)
-    assert picture.inside_path
-    coords = [tuple(map(float, p.strip("MLZ ").split(","))) for p in picture.inside_path.split() if "," in p]
-    xs = {x for x, _ in coords}
-    assert min(xs) >= 0 and max(xs) <= picture.size
-    assert not {(0.0, 0.0), (picture.size, 0.0), (0.0, picture.size), (picture.size, picture.size)} <= set(coords)
+def test_static_map_near_the_edge_draws_the_city_limit_line_in_the_frame(limits):
+    picture = mapping.static_map(limits, 35.9228, -78.9530, half_km=3)
+    assert picture.inside_path and picture.boundary_path
+    points = [tuple(map(float, p.lstrip("ML").split(","))) for p in picture.boundary_path.split() if "," in p]
+    assert all(0 <= x <= picture.width and 0 <= y <= picture.height for x, y in points)
+    # The line is the boundary, not the frame: it is open (no Z) and crosses the picture.
+    assert "Z" not in picture.boundary_path
+    assert max(x for x, _ in points) - min(x for x, _ in points) > picture.width / 4
 
 
 def test_tile_host_for_the_csp():
