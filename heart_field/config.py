@@ -30,6 +30,10 @@ class Config:
     HEART_ON_SCENE_WELFARE_MINUTES = _int("HEART_ON_SCENE_WELFARE_MINUTES", 45)
     # Shared devices: minutes without a tap before the screen asks for the password again.
     HEART_IDLE_LOCK_MINUTES = _int("HEART_IDLE_LOCK_MINUTES", 15)
+    # The dispatch map's tile layer (a Leaflet URL template) and its attribution. None: the map
+    # shows the city limits and the points alone, as an offline control room sees it.
+    HEART_TILE_URL = os.environ.get("HEART_TILE_URL") or None
+    HEART_TILE_ATTRIBUTION = os.environ.get("HEART_TILE_ATTRIBUTION", "")
 
     # The live feed (heart_field/live.py): how often a stream reads the feed, how long one
     # stream lasts before the browser reconnects (with Last-Event-ID), and the keep-alive.

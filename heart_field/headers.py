@@ -3,11 +3,14 @@
 The Content-Security-Policy allows nothing inline and nothing from elsewhere: every script
 and style is a file under /static (htmx's own indicator styles are switched off in
 base.html). connect-src 'self' lets the live feed (SSE) and htmx reach the app, and
-worker-src 'self' lets /sw.js control the field screen offline.
+worker-src 'self' lets /sw.js control the field screen offline. img-src also names the map's
+tile host when HEART_TILE_URL is set.
 """
 
 from flask import Flask
 from flask_talisman import Talisman
+
+from .mapping import tile_host
 
 SELF = "'self'"
 
@@ -36,13 +39,21 @@ PERMISSIONS_POLICY = {
     "browsing-topics": "()",
 }
 
-talisman = Talisman()
+
+def content_security_policy(tile_url: str | None) -> dict[str, str]:
+    """The policy, with the dispatch map's tile host allowed as an image source when configured."""
+    policy = dict(CONTENT_SECURITY_POLICY)
+    host = tile_host(tile_url)
+    if host:
+        policy["img-src"] = f"{SELF} {host}"
+    return policy
 
 
 def init_app(app: Flask) -> None:
-    talisman.init_app(
+    # One Talisman per app: its settings live on the instance, and the policy depends on config.
+    app.extensions["talisman"] = Talisman(
         app,
-        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy=content_security_policy(app.config.get("HEART_TILE_URL")),
         permissions_policy=PERMISSIONS_POLICY,
         referrer_policy="same-origin",
         frame_options="DENY",

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Optional
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import intake, live, status
+from .. import intake, live, mapping, status
 from ..access import load_incident, roles, team_by_call_sign
 from ..extensions import db
 from ..field.forms import DECLINE_REASONS
@@ -121,6 +121,7 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
         new_elsewhere_form=lambda: ElsewhereForm(formdata=None),
         can_dispatch=current_user.role == Role.DISPATCHER,
         cursor=live.latest_cursor(db.session),
+        city_bounds=intake.current().city_limits.bounds,
         decline_labels=DECLINE_REASONS,
         other_responders=intake.OTHER_RESPONDERS,
         notice=notice,
@@ -138,6 +139,16 @@ def index():
 def board():
     """The board alone: fetched when the feed says something changed (or polled without it)."""
     return _board()
+
+
+@bp.route("/city-limits.json")
+@roles(*VIEWERS)
+def city_limits():
+    """The city limits, simplified for the map (the geofence itself keeps the full polygon)."""
+    response = jsonify(mapping.drawing_boundary(intake.current().city_limits))
+    response.cache_control.private = True
+    response.cache_control.max_age = 3600
+    return response
 
 
 def _intake_input(form: IncidentForm) -> IncidentInput:
@@ -167,6 +178,10 @@ def preview():
     found = None
     if location_ok and has_location and form.call_type.data:
         found = intake.assess(db.session, _intake_input(form), intake.current())
+    elif location_ok and form.lat.data is not None and form.lon.data is not None:
+        # A point picked on the map before the call type: the geofence verdict already stands.
+        within = intake.current().city_limits.contains(form.lat.data, form.lon.data)
+        found = intake.Assessment(form.lat.data, form.lon.data, within, None)
     return render_template("dispatch/_verdict.html", preview=found, asked=bool(has_location),
                            call_type_missing=not form.call_type.data,
                            fallback_labels=FALLBACK_REASONS, unit_labels=UNIT_TYPES)

@@ -3,10 +3,10 @@
 import uuid
 from dataclasses import dataclass
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
-from .. import live, status
+from .. import intake, live, mapping, status
 from ..access import load_team_of, roles
 from ..extensions import db
 from ..htmx import is_partial, render_page
@@ -79,13 +79,15 @@ def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNK
         assignment = status.current_assignment(db.session, team.id)
     backup = live.open_backups(db.session).get(team.id)
     steps = next_steps(team, assignment)
+    incident = assignment.incident if assignment else None
     return render_page(
         "field/index.html",
         "field/_card.html",
         status_code,
         team=team,
         assignment=assignment,
-        incident=assignment.incident if assignment else None,
+        incident=incident,
+        **_way_there(incident),
         steps=steps,
         # Panels ride along hidden, so Decline and Clear work without the network.
         decline_step=next((s for s in steps if Action.DECLINE in s.actions), None),
@@ -103,6 +105,24 @@ def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNK
         cursor=None if is_partial() else live.latest_cursor(db.session),
         **handoff_context(current_user, team),
     )
+
+
+def _way_there(incident) -> dict:
+    """The call's static map and the link that opens the phone's own maps app there."""
+    if incident is None:
+        return {"call_map": None, "navigate_url": None}
+    call_map = None
+    if incident.lat is not None and incident.lon is not None:
+        call_map = mapping.static_map(intake.current().city_limits, incident.lat, incident.lon)
+    app = mapping.maps_app(request.user_agent.string)
+    return {"call_map": call_map, "navigate_url": mapping.navigate_url(incident.lat, incident.lon, incident.address, app)}
+
+
+@bp.after_request
+def vary_by_device(response):
+    """The Navigate link depends on the phone (geo: on Android, a maps link elsewhere)."""
+    response.vary.add("User-Agent")
+    return response
 
 
 @bp.route("/")

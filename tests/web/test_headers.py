@@ -94,6 +94,7 @@ def test_pages_need_nothing_the_policy_forbids(app, sign_in, team, incident, rol
     for url in urls:
         for headers in ({}, {"HX-Request": "true"}):
             response = session.get(url, headers=headers)
+            response.close()  # files (the favicon) are streamed: release them
             if response.status_code != 200 or response.mimetype != "text/html":
                 continue
             for pattern, what in INLINE:

@@ -15,7 +15,7 @@ from sqlalchemy import event
 from heart_field import status
 from heart_field.extensions import db
 from heart_field.models import Role, TeamStatus
-from heart_field.status import Action, OutcomeInput, Tap
+from heart_field.status import Action, Tap
 from tests.conftest import make_incident, make_team, make_user, reload
 from tests.web.referral_helpers import cleared_call, make_referral
 
