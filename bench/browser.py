@@ -65,7 +65,9 @@ async def _sign_in(page, base: str, username: str) -> None:
     await page.get_by_label("Username").fill(username)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_load_state("networkidle")
+    # Not "networkidle": the landing page holds a live stream open, so the network never rests.
+    await page.wait_for_url(lambda url: "/login" not in url)
+    await page.wait_for_load_state("load")
 
 
 async def first_load(base: str, username: str) -> list[Download]:
