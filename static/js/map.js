@@ -167,7 +167,10 @@
       var path = entry.marker.getElement && entry.marker.getElement();
       if (path) {
         path.setAttribute("data-row", id);
-        if (shape.title) path.setAttribute("aria-label", shape.title);
+        if (shape.title) {
+          path.setAttribute("role", "img");  // a label needs a role that allows one (axe)
+          path.setAttribute("aria-label", shape.title);
+        }
       }
     });
     Object.keys(markers).forEach(function (id) {
