@@ -65,12 +65,24 @@ def live_database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, live_database_url):
-    """The app under gunicorn on a free port, with its own database and the demo shift."""
-    folder = tmp_path_factory.mktemp("live")
+    """The app under gunicorn on a free port, with its own database and the demo shift,
+    shared by the session's browser tests."""
+    yield from serve(tmp_path_factory.mktemp("live"), live_database_url)
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory):
+    """A server of the module's own, on a new SQLite database with the demo shift as seeded:
+    for a test that needs the demo's teams and calls untouched by other tests."""
+    folder = tmp_path_factory.mktemp("fresh")
+    yield from serve(folder, f"sqlite:///{folder / 'fresh.db'}")
+
+
+def serve(folder, database_url):
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": live_database_url,
+        "DATABASE_URL": database_url,
         "SECRET_KEY": "browser-test-secret",
         "HEART_INSECURE_COOKIES": "1",
         "HEART_PASSWORD": DEMO_PASSWORD,

@@ -65,7 +65,7 @@ def test_map_draws_boundary_and_markers_without_tiles(dispatcher):
     expect(dispatcher.locator("#map path.map-boundary")).to_have_count(1)
     teams = dispatcher.locator("#teams-table tr[data-lat]").count()
     calls = dispatcher.locator("#calls-waiting article[data-lat], #calls-active article[data-lat]").count()
-    assert teams == 4 and calls >= 1
+    assert teams >= 4 and calls >= 1  # the demo's four teams, and any other tests added
     expect(dispatcher.locator("#map path.map-team")).to_have_count(teams)
     expect(dispatcher.locator("#map path.map-call")).to_have_count(calls)
     expect(dispatcher.locator("#map .leaflet-tooltip", has_text="CR-1")).to_be_visible()

@@ -12,7 +12,8 @@ from tests.browser.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_referral_from_clear_to_connected(browser, playwright, live_server):
+def test_referral_from_clear_to_connected(browser, playwright, fresh_server):
+    live_server = fresh_server  # the demo's CR-3 and its calls, as seeded
     dispatch = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     sign_in(dispatch, live_server, "dispatch")
     call = dispatch.locator("article.call-row", has_text="D2611270003")
