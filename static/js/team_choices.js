@@ -1,22 +1,21 @@
 /* The board lists the available teams once (<template id="team-choices">) rather than in
-   every waiting call: fill each call's team list from it when the board arrives, keeping
-   the team the server put in it (the recommended one) selected. */
+   every waiting call. A call's team list is filled from it when the dispatcher reaches for
+   that list (pointer or keyboard focus), keeping the team the server put in it (the
+   recommended one) selected. Filling every list up front costs teams x calls option nodes on
+   each board refresh: 400,000 at 200 teams and 2,000 calls, which stalls the page. */
 (function () {
   "use strict";
-  function fill(root) {
+  function fill(event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-team-choices]:not([data-filled])")) return;
     var choices = document.getElementById("team-choices");
     if (!choices) return;
-    var selects = root.querySelectorAll ? root.querySelectorAll("select[data-team-choices]") : [];
-    for (var i = 0; i < selects.length; i++) {
-      var select = selects[i];
-      var chosen = select.value;
-      select.replaceChildren(choices.content.cloneNode(true));
-      if (chosen) select.value = chosen;
-    }
+    var chosen = select.value;
+    select.replaceChildren(choices.content.cloneNode(true));
+    if (chosen) select.value = chosen;
+    select.setAttribute("data-filled", "");
   }
-  if (window.htmx) {
-    htmx.onLoad(fill);  // the first page and every board that comes back
-  } else {
-    document.addEventListener("DOMContentLoaded", function () { fill(document); });
-  }
+  // pointerdown comes before the list opens; focusin covers the keyboard and screen readers.
+  document.addEventListener("pointerdown", fill, true);
+  document.addEventListener("focusin", fill);
 })();

@@ -4,6 +4,7 @@ Without Chromium these tests skip, unless HEART_REQUIRE_BROWSER=1 (as in CI), wh
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -121,6 +122,15 @@ def sign_in(page, base_url, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+def assign_from_list(call, call_sign):
+    """Assign a board call to a team through its "Team for call" list, as a dispatcher does:
+    the list is filled with the available teams when it is reached for (team_choices.js)."""
+    choices = call.get_by_label(re.compile("Team for call"))
+    choices.focus()
+    choices.select_option(call_sign)
+    call.get_by_role("button", name="Assign", exact=True).click()
 
 
 @pytest.fixture(scope="session")

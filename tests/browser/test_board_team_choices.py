@@ -1,4 +1,5 @@
-"""The board lists the available teams once; every waiting call's team list is filled from it."""
+"""The board lists the available teams once; a waiting call's team list is filled from it
+when the dispatcher reaches for that list, not before (teams x calls nodes would stall a big board)."""
 
 import re
 
@@ -10,17 +11,33 @@ from tests.browser.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_each_waiting_call_offers_every_available_team_with_the_recommended_one_chosen(browser, live_server):
+def test_each_waiting_call_offers_every_available_team_once_reached_for(browser, live_server):
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     sign_in(page, live_server, "dispatch")
     available = page.locator("#teams-table tr[data-status='available'] th").all_inner_texts()
     assert len(available) > 1
-    lists = page.locator("#calls-waiting select[data-team-choices]")
-    expect(lists.first.locator("option")).to_have_count(len(available))
-    for call in page.locator("#calls-waiting article.call-row").all():
-        offered = call.get_by_label(re.compile("Team for call")).locator("option").all_inner_texts()
-        assert [o.split(" (")[0] for o in offered] == sorted(a.split()[0] for a in available)
+    calls = page.locator("#calls-waiting article.call-row:has(select[data-team-choices])").all()
+    assert calls
+    for call in calls:
+        choices = call.get_by_label(re.compile("Team for call"))
         recommended = call.get_by_role("button", name=re.compile(r"^Assign \S+$"))
-        if recommended.count():
-            chosen = call.get_by_label(re.compile("Team for call")).input_value()
-            assert recommended.inner_text() == f"Assign {chosen}"
+        recommended_sign = recommended.inner_text().split()[1] if recommended.count() else None
+        # Untouched, a list holds only the server's choice: the recommended team, if free.
+        untouched = [o.split(" (")[0] for o in choices.locator("option").all_inner_texts()]
+        assert untouched in ([], [recommended_sign])
+
+        choices.focus()
+        expect(choices.locator("option")).to_have_count(len(available))
+        offered = choices.locator("option").all_inner_texts()
+        assert [o.split(" (")[0] for o in offered] == sorted(a.split()[0] for a in available)
+        if recommended_sign:
+            assert choices.input_value() == recommended_sign
+
+
+def test_a_pointer_on_a_team_list_fills_it_before_it_opens(browser, live_server):
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    sign_in(page, live_server, "dispatch")
+    available = page.locator("#teams-table tr[data-status='available']").count()
+    choices = page.locator("#calls-waiting select[data-team-choices]").last
+    choices.dispatch_event("pointerdown")
+    expect(choices.locator("option")).to_have_count(available)

@@ -2,7 +2,7 @@
 not unsent taps, and an idle screen locks."""
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -11,7 +11,10 @@ from heart_field.extensions import db
 from heart_field.models import StatusEvent
 from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.test_offline import (
-    new_responder_with_call, open_field_screen, tap, wait_until_screen_stored,
+    new_responder_with_call,
+    open_field_screen,
+    tap,
+    wait_until_screen_stored,
 )
 
 pytestmark = pytest.mark.browser
@@ -66,7 +69,7 @@ def test_sign_out_forgets_the_call_but_warns_about_and_keeps_unsent_taps(live_ap
     wait_until_screen_stored(page, "En route")
     version = int(page.locator("#field-card").get_attribute("data-team-version"))
     unsent = str(uuid.uuid4())
-    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     # A tap that has not reached the server, and one that has, as the outbox stores them.
     page.evaluate("""items => new Promise(resolve => {
         const open = indexedDB.open("heart-field");

@@ -20,7 +20,7 @@ def team_status(page, call_sign):
 
 
 def feed_ids(text):
-    return [int(m) for m in re.findall(r"^id: (\d+)$", text, flags=re.M)]
+    return [int(m) for m in re.findall(r"^id: (\d+)$", text, flags=re.MULTILINE)]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import assign_from_list, sign_in
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=15_000)
@@ -150,8 +150,7 @@ def test_phone_shows_the_call_map_and_navigate(dispatcher, browser, playwright, 
     dispatcher.get_by_label("Address").fill("737 Ninth St, Durham, NC 27705")
     dispatcher.get_by_role("button", name="Enter call").click()
     call = dispatcher.locator("article.call-row", has_text="D2611279902")
-    call.get_by_label(re.compile("Team for call")).select_option("CR-2")
-    call.get_by_role("button", name="Assign", exact=True).click()
+    assign_from_list(call, "CR-2")
     expect(dispatcher.locator("#team-CR-2 .status")).to_have_text("Assigned")
 
     context, phone = open_phone(browser, playwright, live_server, "cr2-1")

@@ -193,7 +193,7 @@ def test_queued_taps_survive_a_browser_restart(live_app, playwright, browser_typ
     """Close the browser with taps queued and open it again offline: the screen and the queue
     are there. Online, the sign-in the restart ended holds them until the responder signs in."""
     device = {k: v for k, v in playwright.devices["Pixel 7"].items() if k != "default_browser_type"}
-    launch = lambda: playwright.chromium.launch_persistent_context(  # noqa: E731
+    launch = lambda: playwright.chromium.launch_persistent_context(
         tmp_path / "profile", **browser_type_launch_args, **device)
     context = launch()
     username, _ = new_responder_with_call(live_app)

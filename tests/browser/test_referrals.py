@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import assign_from_list, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -17,8 +17,7 @@ def test_referral_from_clear_to_connected(browser, playwright, fresh_server):
     dispatch = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     sign_in(dispatch, live_server, "dispatch")
     call = dispatch.locator("article.call-row", has_text="D2611270003")
-    call.get_by_label(re.compile("Team for call")).select_option("CR-3")
-    call.get_by_role("button", name="Assign", exact=True).click()
+    assign_from_list(call, "CR-3")
     expect(dispatch.locator("#team-CR-3 .status")).to_have_text("Assigned")
 
     phone = browser.new_context(**playwright.devices["Pixel 7"]).new_page()

@@ -1,11 +1,10 @@
 """A responder works a call from Accept to Save outcome on a phone while dispatch watches."""
 
-import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import assign_from_list, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,8 +20,7 @@ def test_responder_works_a_call_while_dispatcher_watches(browser, playwright, li
     expect(team_status(dispatch, "CR-1")).to_have_text("Available")
 
     call = dispatch.locator("article.call-row", has_text="D2611270001")
-    call.get_by_label(re.compile("Team for call")).select_option("CR-1")
-    call.get_by_role("button", name="Assign", exact=True).click()
+    assign_from_list(call, "CR-1")
     expect(team_status(dispatch, "CR-1")).to_have_text("Assigned")
 
     phone = browser.new_context(**playwright.devices["Pixel 7"]).new_page()
