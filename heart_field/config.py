@@ -41,6 +41,9 @@ class Config:
     HEART_LIVE_STREAM_SECONDS = float(os.environ.get("HEART_LIVE_STREAM_SECONDS", 300))
     HEART_LIVE_HEARTBEAT_SECONDS = float(os.environ.get("HEART_LIVE_HEARTBEAT_SECONDS", 15))
 
+    # werkzeug's password hash method: scrypt at werkzeug's work factor (N=2^15, r=8, p=1).
+    HEART_PASSWORD_HASH = "scrypt"
+
     # A page left open through a long call must still post: the session bounds the token.
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
@@ -71,3 +74,5 @@ class TestConfig(Config):
     HEART_LIVE_STREAM_SECONDS = 1.0  # a test reading a stream to its end waits no longer
     # Tests run at any hour: those about service hours set a window of their own.
     HEART_SERVICE_HOURS = "00:00-24:00"
+    # Tests hash and check passwords thousands of times: 32x cheaper than production (still salted).
+    HEART_PASSWORD_HASH = "scrypt:1024:8:1"

@@ -1,12 +1,16 @@
-"""Rules for a new password: long enough, and not one attackers try first.
+"""Passwords: the rules for a new one, and how they are hashed and checked.
 
 The list of 20,000 common passwords ships with the app (data/common-passwords.txt.gz,
 see data/SOURCES.md), so the check works offline and sends nothing anywhere.
 """
 
 import gzip
+import secrets
 from functools import cache
 from pathlib import Path
+
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
@@ -35,3 +39,24 @@ def check_new_password(password: str, username: str = "") -> None:
                                "try first. Choose another.")
     if username and username.lower() in folded:
         raise PasswordRejected("The password must not contain the username.")
+
+
+def hash_password(password: str) -> str:
+    """werkzeug's salted hash, by the method in HEART_PASSWORD_HASH (scrypt at werkzeug's
+    work factor; the tests lower it, as they sign in thousands of times)."""
+    return generate_password_hash(password, method=current_app.config["HEART_PASSWORD_HASH"])
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Whether the password matches the stored hash. With none (no such account, or a
+    disabled one) a check of the same cost still runs and fails, so how long sign-in takes
+    does not tell which usernames exist."""
+    if stored_hash is None:
+        check_password_hash(_decoy_hash(current_app.config["HEART_PASSWORD_HASH"]), password)
+        return False
+    return check_password_hash(stored_hash, password)
+
+
+@cache
+def _decoy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(32), method=method)

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, passwords
 from ..access import ALL_SIGNED_IN, SIGNED_IN_AT, public, roles
 from ..extensions import db, limiter
 from ..models import Role, User
@@ -69,7 +69,8 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user is not None and user.active and user.check_password(form.password.data):
+        usable = user is not None and user.active
+        if passwords.verify_password(user.password_hash if usable else None, form.password.data):
             login_user(user)
             session[SIGNED_IN_AT] = time.time()
             idle.mark_active()

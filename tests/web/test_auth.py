@@ -4,7 +4,10 @@ import re
 
 import pytest
 
-from heart_field.models import Role
+from heart_field import create_app, passwords
+from heart_field.config import Config
+from heart_field.extensions import db
+from heart_field.models import Role, User
 from tests.conftest import PASSWORD, csrf_token, make_team, make_user
 
 
@@ -43,6 +46,35 @@ def test_unknown_user_and_wrong_password_get_the_same_message(app, client, dispa
         return re.sub(r"[\w-]+\.[\w-]+\.[\w-]+", "TOKEN", response.text.replace(username, "X"))
 
     assert page(wrong, "dispatcher") == page(unknown, "nobody")
+
+
+@pytest.mark.parametrize("who", ["dispatcher", "nobody", "disabled"])
+def test_every_failed_sign_in_costs_one_password_check(app, client, dispatcher, monkeypatch, who):
+    """An unknown or disabled account is checked against a decoy hash, so a failed sign-in
+    takes as long whichever it was: timing does not reveal which usernames exist."""
+    disabled = make_user("disabled", Role.DISPATCHER)
+    disabled.active = False
+    db.session.commit()
+    checked = []
+    real_check = passwords.check_password_hash
+    monkeypatch.setattr(passwords, "check_password_hash",
+                        lambda stored, typed: checked.append(stored.split("$")[0]) or real_check(stored, typed))
+    token = csrf_token(client.get("/login"))
+    response = client.post("/login", data={"username": who, "password": PASSWORD if who == "disabled" else "nope",
+                                           "csrf_token": token})
+    assert response.status_code == 422
+    assert checked == [app.config["HEART_PASSWORD_HASH"]]
+
+
+def test_production_hashes_with_scrypt_at_full_work_factor(app):
+    production = create_app(type("Production", (Config,), {
+        "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}))
+    with production.app_context():
+        user = User(username="x", display_name="X", role=Role.DISPATCHER)
+        user.set_password(PASSWORD)
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
+    with app.app_context():
+        assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "!")
 
 
 def test_login_without_csrf_token_is_refused(app, client, dispatcher):
