@@ -15,6 +15,7 @@ import re
 import statistics
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.async_api import async_playwright
 
@@ -58,8 +59,8 @@ async def measure(base: str, rounds: int) -> dict:
 
             async def keep(response):
                 if response.status == 200 and (MAP_FILES.search(response.url) or response.url.endswith("/dispatch/")):
-                    try:
-                        sizes[response.url] = await response.body()
+                    try:  # keyed by path: a static file's URL carries a version query
+                        sizes[urlsplit(response.url).path] = await response.body()
                     except Exception:  # the page moved on before the body was read
                         pass
             page.on("response", lambda r: asyncio.ensure_future(keep(r)))
