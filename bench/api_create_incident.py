@@ -1,6 +1,6 @@
 """Median latency of POST /api/v1/incidents, against GET /api/v1/teams measured in the same run.
 
-Run by hand (never in CI):  .venv/bin/python bench/api_create_incident.py [--requests 400] [--database-url URL]
+Run by hand (never in CI):  .venv/bin/python -m bench.api_create_incident [--requests 400] [--database-url URL]
 
 Starts gunicorn (2 gthread workers) on a throwaway SQLite database with the demo shift, issues
 a token with the CLI, then sends requests one after another over a kept-alive connection.
@@ -10,29 +10,13 @@ Figures are milliseconds, client side (network on loopback included).
 import argparse
 import http.client
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def flask(env, *args) -> str:
-    return subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True).stdout
-
+from .servers import Gunicorn, demo_env, flask_cli, gunicorn, seed_demo
 
 def timed(connection, method, path, body, headers) -> float:
     start = time.perf_counter()
@@ -58,25 +42,12 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "SECRET_KEY": "bench", "HEART_PASSWORD": "demo-shift",
-               "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.db",
-               "HEART_API_RATE_LIMIT": "1000000 per minute"}
-        flask(env, "db", "upgrade")
-        flask(env, "seed-demo")
-        token = flask(env, "create-token", "bench").strip()
-        port = free_port()
-        server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread", "--threads", "4",
-             "--bind", f"127.0.0.1:{port}", "app:app"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            connection = http.client.HTTPConnection("127.0.0.1", port)
+        env = demo_env(args.database_url or f"sqlite:///{tmp}/bench.db",
+                       HEART_API_RATE_LIMIT="1000000 per minute")
+        seed_demo(env)
+        token = flask_cli(env, "create-token", "bench").strip()
+        with gunicorn("app:app", env, Gunicorn(threads=4), Path(tmp) / "server.log", "/login") as url:
+            connection = http.client.HTTPConnection(urlsplit(url).netloc)
             auth = {"Authorization": f"Bearer {token}"}
             post = {**auth, "Content-Type": "application/json"}
             run = int(time.time())
@@ -98,9 +69,6 @@ def main() -> None:
                 creates.append(timed(connection, "POST", "/api/v1/incidents", body(n), post))
             for n in range(0, args.requests, 4):
                 replays.append(timed(connection, "POST", "/api/v1/incidents", body(n), post))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
     print(summary("GET /teams (baseline)", teams))
     print(summary("POST /incidents (new)", creates))

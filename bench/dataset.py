@@ -40,9 +40,9 @@ from heart_field.models import (
 )
 from heart_field.status import Action, Tap, apply
 
-from .servers import BENCH_SECRET, ROOT, app_env
+from .servers import BENCH_SECRET, DEMO_PASSWORD, ROOT, app_env
 
-PASSWORD = "demo-shift"  # the demo shift's password; the bench's own responders share it
+PASSWORD = DEMO_PASSWORD  # the bench's own responders share the demo shift's password
 CHUNK = 5000
 # Of every ten teams on a shift: five available, one assigned, one en route, two on scene,
 # one out of service.

@@ -1,7 +1,7 @@
 """The responder screen's budgets, measured by hand (figures go to bench/RESULTS.md).
 
-    .venv/bin/python bench/field_budget.py                 # bytes only
-    LIGHTHOUSE=/path/to/node_modules/.bin/lighthouse .venv/bin/python bench/field_budget.py
+    .venv/bin/python -m bench.field_budget                 # bytes only
+    LIGHTHOUSE=/path/to/node_modules/.bin/lighthouse .venv/bin/python -m bench.field_budget
 
 Serves the app under gunicorn on a throwaway database with the demo shift, signs a responder
 in, and loads /field/ in a fresh Chromium profile (empty HTTP cache, no service worker yet):
@@ -16,53 +16,22 @@ Budgets: performance >= 95, accessibility 100, best practices 100.
 import gzip
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("HEART_CHROMIUM", "/usr/lib/chromium/chromium")
-PASSWORD = "demo-shift"
+from .browser import LAUNCH_ARGS, chromium_path
+from .servers import DEMO_PASSWORD, Gunicorn, demo_server
 BUDGET_KB = 60
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(folder: Path):
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}", "SECRET_KEY": "bench",
-           "HEART_INSECURE_COOKIES": "1", "HEART_PASSWORD": PASSWORD}
-    flask = [sys.executable, "-m", "flask", "--app", "app"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                               "--workers", "2", "--threads", "4", "app:app"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{url}/login", timeout=1)
-            return server, url
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("server did not start")
 
 
 def sign_in(page, url, username):
     page.goto(f"{url}/login")
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{url}/**")
 
@@ -71,8 +40,9 @@ def assign_call(browser, url):
     page = browser.new_page()
     sign_in(page, url, "dispatch")
     call = page.locator("article.call-row", has_text="D2611270001")
+    call.locator("select").focus()  # the team list fills when reached for
     call.locator("select").select_option("CR-1")
-    call.get_by_role("button", name="Assign").click()
+    call.get_by_role("button", name="Assign", exact=True).click()
     page.locator("#team-CR-1 .status", has_text="Assigned").wait_for()
     page.close()
 
@@ -118,7 +88,7 @@ def lighthouse(url, cookies, lighthouse_bin):
                        "--chrome-flags=--headless=new --no-sandbox --disable-gpu"]
             if headers:
                 command.append(f"--extra-headers={json.dumps({'Cookie': headers})}")
-            subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": CHROMIUM},
+            subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": chromium_path()},
                            capture_output=True)
             report = json.load(open(out.name))
         categories = report["categories"]
@@ -132,29 +102,23 @@ def lighthouse(url, cookies, lighthouse_bin):
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory() as folder:
-        server, url = serve(Path(folder))
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM,
-                                            args=["--no-sandbox", "--disable-gpu"])
-                assign_call(browser, url)
-                fetched, cookies = measure_first_load(browser, url)
-                browser.close()
-            page_rows = [r for r in fetched if not r[3]]
-            print(f"{'resource':55} {'bytes':>8} {'gzip':>7}")
-            for path, raw, packed, _ in page_rows:
-                print(f"{path[:55]:55} {raw:8} {packed:7}")
-            total = sum(r[2] for r in page_rows)
-            print(f"/field/ first load: {len(page_rows)} responses, {sum(r[1] for r in page_rows)} bytes, "
-                  f"{total} gzipped = {total / 1024:.1f} KB (budget {BUDGET_KB} KB): "
-                  f"{'OK' if total <= BUDGET_KB * 1024 else 'OVER'}")
-            if os.environ.get("LIGHTHOUSE"):
-                for name, (cats, fcp, lcp, tbt, failing) in lighthouse(url, cookies, os.environ["LIGHTHOUSE"]).items():
-                    print(f"lighthouse {name}: {cats} FCP {fcp} LCP {lcp} TBT {tbt} failing: {failing}")
-        finally:
-            server.terminate()
-            server.wait(10)
+    with tempfile.TemporaryDirectory() as folder, demo_server(Path(folder), Gunicorn(threads=4)) as url:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
+            assign_call(browser, url)
+            fetched, cookies = measure_first_load(browser, url)
+            browser.close()
+        page_rows = [r for r in fetched if not r[3]]
+        print(f"{'resource':55} {'bytes':>8} {'gzip':>7}")
+        for path, raw, packed, _ in page_rows:
+            print(f"{path[:55]:55} {raw:8} {packed:7}")
+        total = sum(r[2] for r in page_rows)
+        print(f"/field/ first load: {len(page_rows)} responses, {sum(r[1] for r in page_rows)} bytes, "
+              f"{total} gzipped = {total / 1024:.1f} KB (budget {BUDGET_KB} KB): "
+              f"{'OK' if total <= BUDGET_KB * 1024 else 'OVER'}")
+        if os.environ.get("LIGHTHOUSE"):
+            for name, (cats, fcp, lcp, tbt, failing) in lighthouse(url, cookies, os.environ["LIGHTHOUSE"]).items():
+                print(f"lighthouse {name}: {cats} FCP {fcp} LCP {lcp} TBT {tbt} failing: {failing}")
     return 0
 
 

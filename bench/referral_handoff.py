@@ -1,6 +1,6 @@
 """How long the Care Navigation hand-off takes on an emulated phone, and how many taps.
 
-Run by hand (not in the test suite):  .venv/bin/python bench/referral_handoff.py [runs]
+Run by hand (not in the test suite):  .venv/bin/python -m bench.referral_handoff [runs]
 
 Starts the app under gunicorn on a throwaway SQLite database with the demo shift, signs in as
 a responder on a Pixel 7 (Chromium, headless) and, from the card after a clear, refers a
@@ -10,87 +10,53 @@ automated run (browser and server, no human), against a baseline measured in the
 reloading the responder's screen. A person's time is the taps and typing plus the talk.
 """
 
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("HEART_CHROMIUM", "/usr/lib/chromium/chromium")
-
-
-def serve(folder: Path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}", "SECRET_KEY": "bench",
-           "HEART_INSECURE_COOKIES": "1", "HEART_PASSWORD": "demo-shift"}
-    flask = [sys.executable, "-m", "flask", "--app", "app"]
-    for command in (["db", "upgrade"], ["seed-demo"]):
-        subprocess.run([*flask, *command], cwd=ROOT, env=env, check=True, capture_output=True)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                               "--workers", "2", "--worker-class", "gthread", "--threads", "4",
-                               "app:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"{url}/login", timeout=1)
-            return server, url
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("server did not start")
+from .browser import LAUNCH_ARGS, chromium_path
+from .servers import DEMO_PASSWORD, Gunicorn, demo_server
 
 
 def main(runs: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        server, url = serve(Path(folder))
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                    "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-                phone = browser.new_context(**p.devices["Pixel 7"]).new_page()
-                phone.goto(f"{url}/login")
-                phone.get_by_label("Username").fill("cr1-1")
-                phone.get_by_label("Password").fill("demo-shift")
-                phone.get_by_role("button", name="Sign in").click()
+    with tempfile.TemporaryDirectory() as folder, demo_server(Path(folder), Gunicorn(threads=4)) as url:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
+            phone = browser.new_context(**p.devices["Pixel 7"]).new_page()
+            phone.goto(f"{url}/login")
+            phone.get_by_label("Username").fill("cr1-1")
+            phone.get_by_label("Password").fill(DEMO_PASSWORD)
+            phone.get_by_role("button", name="Sign in").click()
+            expect(phone.get_by_role("heading", name="Care Navigation")).to_be_visible()
+            baseline, handoff = [], []
+            taps = typed = 0
+            for _ in range(runs):
+                start = time.perf_counter()
+                phone.reload()
                 expect(phone.get_by_role("heading", name="Care Navigation")).to_be_visible()
-                baseline, handoff = [], []
-                taps = typed = 0
-                for _ in range(runs):
-                    start = time.perf_counter()
-                    phone.reload()
-                    expect(phone.get_by_role("heading", name="Care Navigation")).to_be_visible()
-                    baseline.append(time.perf_counter() - start)
+                baseline.append(time.perf_counter() - start)
 
-                    taps = typed = 0
-                    start = time.perf_counter()
-                    phone.get_by_role("button", name="Refer to Care Navigation").first.tap()
-                    taps += 1
-                    phone.get_by_label("Yes, they agree to be contacted").tap()
-                    taps += 1
-                    for label, text in (("Name or alias", "Kim P."), ("Phone", "9195550199")):
-                        phone.get_by_label(label).tap()
-                        phone.get_by_label(label).press_sequentially(text)
-                        taps, typed = taps + 1, typed + len(text)
-                    phone.get_by_label("Housing").tap()
-                    taps += 1
-                    phone.get_by_role("button", name="Send referral").tap()
-                    taps += 1
-                    expect(phone.get_by_text("sent to Care Navigation")).to_be_visible()
-                    handoff.append(time.perf_counter() - start)
-                browser.close()
-        finally:
-            server.terminate()
-            server.wait(10)
+                taps = typed = 0
+                start = time.perf_counter()
+                phone.get_by_role("button", name="Refer to Care Navigation").first.tap()
+                taps += 1
+                phone.get_by_label("Yes, they agree to be contacted").tap()
+                taps += 1
+                for label, text in (("Name or alias", "Kim P."), ("Phone", "9195550199")):
+                    phone.get_by_label(label).tap()
+                    phone.get_by_label(label).press_sequentially(text)
+                    taps, typed = taps + 1, typed + len(text)
+                phone.get_by_label("Housing").tap()
+                taps += 1
+                phone.get_by_role("button", name="Send referral").tap()
+                taps += 1
+                expect(phone.get_by_text("sent to Care Navigation")).to_be_visible()
+                handoff.append(time.perf_counter() - start)
+            browser.close()
     b, h = statistics.median(baseline), statistics.median(handoff)
     print(f"runs: {runs}")
     print(f"hand-off: {taps} taps, {typed} characters typed (urgency left at its default)")

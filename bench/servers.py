@@ -15,6 +15,7 @@ from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_SECRET = "bench-only-secret-not-for-production"
+DEMO_PASSWORD = "demo-shift"  # what seed-demo sets when HEART_PASSWORD says so
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,14 @@ class Gunicorn:
 
     workers: int = 2
     threads: int = 8
+    access_log: bool = False  # each request's line in the server's log (tests count them)
 
     def describe(self) -> str:
         return f"gunicorn --workers {self.workers} --worker-class gthread --threads {self.threads}"
+
+    def arguments(self) -> list[str]:
+        return ["--workers", str(self.workers), "--worker-class", "gthread", "--threads", str(self.threads),
+                *(["--access-logfile", "-"] if self.access_log else [])]
 
 
 def free_port() -> int:
@@ -42,6 +48,32 @@ def app_env(database_url: str) -> dict:
     return env
 
 
+def demo_env(database_url: str, **settings: str) -> dict:
+    """app_env, with the demo shift's password and any other settings."""
+    return {**app_env(database_url), "HEART_PASSWORD": DEMO_PASSWORD, **settings}
+
+
+def flask_cli(env: dict, *args: str) -> str:
+    """Run `flask --app app ARGS` on env's database; returns what it printed."""
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
+                          check=True, capture_output=True, text=True).stdout
+
+
+def seed_demo(env: dict) -> None:
+    """The schema and the demo shift on env's database, as `dev.py run` makes them."""
+    flask_cli(env, "db", "upgrade")
+    flask_cli(env, "seed-demo")
+
+
+@contextmanager
+def demo_server(folder: Path, config: Gunicorn = Gunicorn(), **settings: str) -> Iterator[str]:
+    """gunicorn on a new SQLite database in `folder` with the demo shift; yields the base URL."""
+    env = demo_env(f"sqlite:///{folder / 'demo.db'}", **settings)
+    seed_demo(env)
+    with gunicorn("app:app", env, config, folder / "server.log", "/login") as url:
+        yield url
+
+
 @contextmanager
 def gunicorn(app_spec: str, env: dict, config: Gunicorn, log: Path, ready_path: str) -> Iterator[str]:
     """Serve `app_spec` on a free port until the block ends; yields the base URL."""
@@ -49,9 +81,7 @@ def gunicorn(app_spec: str, env: dict, config: Gunicorn, log: Path, ready_path: 
     url = f"http://127.0.0.1:{port}"
     with open(log, "a") as log_file:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(config.workers), "--worker-class", "gthread",
-             "--threads", str(config.threads), app_spec],
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", *config.arguments(), app_spec],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

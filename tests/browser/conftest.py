@@ -5,28 +5,13 @@ Without Chromium these tests skip, unless HEART_REQUIRE_BROWSER=1 (as in CI), wh
 
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
+from bench.browser import LAUNCH_ARGS, chromium_path
+from bench.servers import DEMO_PASSWORD, Gunicorn, demo_env, gunicorn, seed_demo
 from heart_field import create_app
 from heart_field.extensions import db
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
-DEMO_PASSWORD = "demo-shift"
-
-
-def chromium_path() -> str | None:
-    found = os.environ.get("HEART_CHROMIUM") or next(
-        (p for p in CHROMIUM_CANDIDATES if Path(p).exists()), None) or shutil.which("chromium")
-    return found
 
 
 def pytest_collection_modifyitems(config, items):
@@ -46,15 +31,8 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": chromium_path(),
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+        "args": LAUNCH_ARGS,
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -80,41 +58,16 @@ def fresh_server(tmp_path_factory):
 
 
 def serve(folder, database_url):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "browser-test-secret",
-        "HEART_INSECURE_COOKIES": "1",
-        "HEART_PASSWORD": DEMO_PASSWORD,
-        "HEART_SERVICE_HOURS": "00:00-24:00",  # browser tests run at any hour
-        # Streams end often, so the browser's reconnect with Last-Event-ID is exercised.
-        "HEART_LIVE_STREAM_SECONDS": "4",
-    }
-    flask = [sys.executable, "-m", "flask", "--app", "app"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
-    log = open(folder / "server.log", "w")
-    server = subprocess.Popen(
-        # Threads enough for the live streams the tests open (production uses gevent: README).
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--worker-class", "gthread", "--threads", "16", "app:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/login", timeout=1)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((folder / "server.log").read_text())
-            time.sleep(0.2)
-    yield url
-    server.terminate()
-    server.wait(10)
-    log.close()
+    """The demo shift on `database_url`, served by gunicorn until the fixture ends."""
+    env = demo_env(database_url,
+                   SECRET_KEY="browser-test-secret",
+                   HEART_SERVICE_HOURS="00:00-24:00",  # browser tests run at any hour
+                   # Streams end often, so the browser's reconnect with Last-Event-ID is exercised.
+                   HEART_LIVE_STREAM_SECONDS="4")
+    seed_demo(env)
+    # Threads enough for the live streams the tests open (production uses gevent: README).
+    with gunicorn("app:app", env, Gunicorn(threads=16), folder / "server.log", "/login") as url:
+        yield url
 
 
 def sign_in(page, base_url, username):

@@ -5,9 +5,6 @@ does), a fresh PostgreSQL database on that server, dropped afterwards."""
 import http.cookiejar
 import os
 import re
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,11 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from bench.servers import Gunicorn, app_env, flask_cli, gunicorn
 from heart_field import create_app
 from heart_field.extensions import db
-from tests.browser.conftest import _free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -68,39 +63,11 @@ def server(tmp_path_factory):
     """gunicorn, 3 worker processes of 8 threads each, on loopback, schema migrated."""
     folder = tmp_path_factory.mktemp("server")
     with fresh_database(folder) as database_url:
-        env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "server-test-secret",
-               "HEART_INSECURE_COOKIES": "1"}
-        flask = [sys.executable, "-m", "flask", "--app", "app"]
-        subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
-        port = _free_port()
+        env = {**app_env(database_url), "SECRET_KEY": "server-test-secret"}
+        flask_cli(env, "db", "upgrade")
         log_path = folder / "server.log"
-        with open(log_path, "w") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                 "--workers", "3", "--worker-class", "gthread", "--threads", "8",
-                 "--access-logfile", "-", "app:app"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
-            url = f"http://127.0.0.1:{port}"
-            try:
-                _wait_until_up(url, process, log_path)
-                yield Server(url, database_url, log_path)
-            finally:
-                process.terminate()
-                process.wait(10)
-
-
-def _wait_until_up(url, process, log_path):
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/login", timeout=1)
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(log_path.read_text())
-            time.sleep(0.2)
+        with gunicorn("app:app", env, Gunicorn(workers=3, threads=8, access_log=True), log_path, "/login") as url:
+            yield Server(url, database_url, log_path)
 
 
 class Client:
