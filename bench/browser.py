@@ -90,6 +90,9 @@ async def _download(response) -> Download:
     headers = await response.all_headers()
     header_bytes = len(f"HTTP/1.1 {response.status} {response.status_text}\r\n") + sum(
         len(f"{k}: {v}\r\n") for k, v in headers.items()) + 2
+    if headers.get("content-type", "").startswith("text/event-stream"):
+        # The live stream stays open for minutes: its size is never final, and it is not weight.
+        return Download(response.url, response.status, header_bytes, header_bytes)
     sizes = await response.request.sizes()
     body = b""
     if sizes.get("responseBodySize", 0) > 0 and not 300 <= response.status < 400:

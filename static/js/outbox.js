@@ -326,6 +326,15 @@
     }
   });
 
+  // A refresh that left before a panel was opened (or a tap queued) must not close it on
+  // arrival: the responder may already be choosing the disposition.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var config = event.detail.requestConfig;
+    if (event.detail.elt === card() && config && config.verb === "get" && (unsentHere > 0 || panelOpen())) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   document.addEventListener("htmx:sendError", function (event) {
     var form = event.detail.elt.closest && event.detail.elt.closest("form[data-outbox]");
     if (form) queue(form);

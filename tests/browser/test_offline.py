@@ -243,3 +243,34 @@ def test_an_outcome_saved_offline_clears_the_call_once_back_online(live_app, pho
     assert team.status == "available"
     outcome = db.session.scalar(select(Outcome).where(Outcome.team_id == team.id))
     assert (outcome.disposition, outcome.notes) == ("resolved_on_scene", "Walked him to the shelter.")
+
+
+def test_a_refresh_already_on_its_way_does_not_close_the_outcome_form(live_app, phone, live_server):
+    """The feed asks for a new card, the responder taps Clear before it arrives: the late card
+    must not replace the open outcome form."""
+    username, _ = new_responder_with_call(live_app)
+    page = accept_online(live_app, phone, live_server, username)
+    tap(page, "En route")
+    tap(page, "On scene")
+    expect(page.get_by_role("button", name="Clear", exact=True)).to_be_visible()
+
+    held = []
+    page.route("**/field/card", lambda route: held.append(route))
+    page.evaluate("() => htmx.trigger(document.getElementById('field-card'), 'sse:feed')")
+    page.wait_for_function("() => document.body.getAttribute('data-refreshed-by') === 'feed'")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the refresh did not leave"
+    tap(page, "Clear")
+    disposition = page.get_by_label("Disposition")
+    expect(disposition).to_be_visible()
+    page.evaluate("""() => document.addEventListener("htmx:afterRequest",
+                                                    () => { window.cardAnswered = true; }, {once: true})""")
+    held[0].continue_()
+    page.wait_for_function("() => window.cardAnswered === true")
+    expect(disposition).to_be_visible()
+    disposition.select_option(label="Resolved on scene")
+    page.get_by_role("button", name="Save outcome").click()
+    expect(page.locator(".team-bar .status")).to_have_text("Available")
