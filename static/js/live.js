@@ -47,7 +47,7 @@
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
-    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-poll-fallback")) return;
+    if (event.defaultPrevented || !elt || !elt.hasAttribute || !elt.hasAttribute("data-poll-fallback")) return;
     var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
     var fromFeed = trigger && typeof trigger.type === "string" && trigger.type.indexOf("sse:") === 0;
     if (!fromFeed && connected && Date.now() - lastRefresh < QUIET_REFRESH_MS) {

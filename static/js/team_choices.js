@@ -12,7 +12,9 @@
     if (!choices) return;
     var chosen = select.value;
     select.replaceChildren(choices.content.cloneNode(true));
-    if (chosen) select.value = chosen;
+    Array.prototype.forEach.call(select.options, function (option) {
+      option.defaultSelected = option.value === chosen;  // still the server's choice, unchanged
+    });
     select.setAttribute("data-filled", "");
   }
   // pointerdown comes before the list opens; focusin covers the keyboard and screen readers.

@@ -41,3 +41,25 @@ def test_a_pointer_on_a_team_list_fills_it_before_it_opens(browser, live_server)
     choices = page.locator("#calls-waiting select[data-team-choices]").last
     choices.dispatch_event("pointerdown")
     expect(choices.locator("option")).to_have_count(available)
+
+
+def test_a_refresh_waits_while_the_dispatcher_is_changing_a_board_form(browser, live_server):
+    """Another team chosen for a call, not yet assigned: a feed refresh would put the server's
+    choice back. It waits until the dispatcher leaves that form, then comes."""
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    sign_in(page, live_server, "dispatch")
+    choices = page.locator("#calls-waiting select[data-team-choices]").first
+    choices.focus()
+    other = [v for v in choices.locator("option").evaluate_all("os => os.map(o => o.value)")
+             if v != choices.input_value()][0]
+    choices.select_option(other)
+    page.evaluate("() => { window.boardBefore = document.getElementById('board'); }")
+
+    page.evaluate("() => htmx.trigger(document.getElementById('board'), 'sse:feed')")
+    page.wait_for_timeout(1000)  # time enough for a refresh that was not held
+    assert page.evaluate("() => document.getElementById('board') === window.boardBefore")
+    expect(choices).to_have_value(other)
+    expect(choices).to_be_focused()
+
+    page.get_by_role("heading", name="Teams").click()  # leaves the form: the held refresh comes now
+    page.wait_for_function("() => document.getElementById('board') !== window.boardBefore", timeout=3000)
