@@ -74,7 +74,9 @@ async def first_load(base: str, username: str) -> list[Download]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
         try:
-            context = await browser.new_context(**playwright.devices["Pixel 7"])
+            # What the page itself fetches, as bench/field_budget.py counts it: without a service
+            # worker, whose background copies for offline use would be counted as headers only.
+            context = await browser.new_context(**playwright.devices["Pixel 7"], service_workers="block")
             # Read each body as it arrives: after a navigation the browser drops the last page's.
             reads = []
             context.on("response", lambda response: reads.append(asyncio.ensure_future(_download(response))))

@@ -135,7 +135,7 @@ async def _browser_figures(report: Report, base: str, url: str, dispatcher, plan
                       at_most(60, " KB"),
                       note=f"{len(downloads)} responses, headers included; "
                            f"{sum(d.raw_bytes for d in downloads) / 1024:.1f} KB uncompressed"))
-    report.table("First visit (sign-in page, sign in, the responder's screen)",
+    report.table("First visit (sign-in page, sign in, the responder's screen; not the service worker's offline copies)",
                  ["response", "status", "bytes", "gzipped"],
                  [[d.url.replace(base, ""), str(d.status), f"{d.raw_bytes:,}", f"{d.gzipped_bytes:,}"]
                   for d in downloads])
