@@ -16,6 +16,7 @@ from .models import (
     Incident,
     Outcome,
     Referral,
+    ReferralClosure,
     Role,
     ServiceConnection,
     Team,
@@ -179,6 +180,8 @@ def _seed_referrals(session: Session, now) -> None:
     robert.connected_at = now - timedelta(hours=70)
     robert.status, robert.close_reason, robert.closed_by_id = "closed", "connected", nia.id
     robert.closed_at = now - timedelta(hours=70)
+    session.add(ReferralClosure(referral_id=robert.id, closed_at=robert.closed_at, closed_by_id=nia.id,
+                                reason="connected"))
 
 
 def _user(session, username, name, role, password, team=None, discipline=None):

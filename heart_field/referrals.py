@@ -24,6 +24,7 @@ from .models import (
     Incident,
     Outcome,
     Referral,
+    ReferralClosure,
     ReferralStatus,
     Role,
     ServiceConnection,
@@ -247,6 +248,8 @@ def close(session: Session, referral: Referral, navigator: User, reason: str,
         session.rollback()
         session.refresh(referral)
         _refuse_if_closed(referral)
+    session.add(ReferralClosure(referral_id=referral.id, closed_at=now, closed_by_id=navigator.id,
+                                reason=reason, note=note))
     session.commit()
     session.refresh(referral)
     return referral
@@ -254,10 +257,14 @@ def close(session: Session, referral: Referral, navigator: User, reason: str,
 
 def reopen(session: Session, referral: Referral, navigator: User, zone: ZoneInfo,
            now: Optional[datetime] = None) -> Referral:
-    """Back to the queue, due again by its urgency from now."""
+    """Back to the queue, due again by its urgency from now. The close it undoes stays in
+    the referral's closures."""
     now = now or utcnow()
     if referral.status != ReferralStatus.CLOSED:
         raise ReferralRefused("not_closed", f"{referral.reference} is not closed.")
+    for closure in referral.closures:
+        if closure.reopened_at is None:
+            closure.reopened_at, closure.reopened_by_id = now, navigator.id
     referral.status = (ReferralStatus.CLAIMED if referral.claimed_by_id else ReferralStatus.OPEN).value
     referral.closed_at = referral.closed_by_id = referral.close_reason = referral.close_note = None
     referral.reopened_at = now

@@ -23,6 +23,7 @@ from .referrals import (
     SENSITIVE_NEEDS,
     FollowUpAttempt,
     Referral,
+    ReferralClosure,
     ReferralStatus,
     ServiceConnection,
     Urgency,
@@ -36,5 +37,5 @@ __all__ = [
     "Disposition", "Incident", "IncidentStatus", "Outcome", "Role", "StatusEvent", "Team",
     "TeamStatus", "UnitType", "User", "utcnow",
     "ATTEMPT_METHODS", "ATTEMPT_RESULTS", "CLOSE_REASONS", "CONNECTION_SERVICES", "NEEDS",
-    "SENSITIVE_NEEDS", "FollowUpAttempt", "Referral", "ReferralStatus", "ServiceConnection", "Urgency",
+    "SENSITIVE_NEEDS", "FollowUpAttempt", "Referral", "ReferralClosure", "ReferralStatus", "ServiceConnection", "Urgency",
 ]

@@ -147,6 +147,9 @@ class Referral(db.Model):
     connections: Mapped[list["ServiceConnection"]] = relationship(
         back_populates="referral", order_by="ServiceConnection.id"
     )
+    closures: Mapped[list["ReferralClosure"]] = relationship(
+        back_populates="referral", order_by="ReferralClosure.id"
+    )
 
     __table_args__ = (Index("ix_referrals_status_next_action", "status", "next_action_at"),)
 
@@ -226,3 +229,27 @@ class ServiceConnection(db.Model):
     @property
     def sensitive(self) -> bool:
         return self.service in SENSITIVE_NEEDS
+
+
+class ReferralClosure(db.Model):
+    """Each time a referral was closed, and when it was reopened. Reopening clears the
+    referral's own close fields, so this is where an earlier outcome is kept."""
+
+    __tablename__ = "referral_closures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(20))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    reopened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    reopened_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+    referral: Mapped[Referral] = relationship(back_populates="closures")
+    closed_by: Mapped["User"] = relationship(foreign_keys=[closed_by_id])
+    reopened_by: Mapped[Optional["User"]] = relationship(foreign_keys=[reopened_by_id])
+
+    @property
+    def reason_label(self) -> str:
+        return CLOSE_REASONS.get(self.reason, self.reason)

@@ -176,6 +176,24 @@ def test_unreachable_needs_attempts_and_reopen_puts_it_back(nav, referral):
     assert nav.post(url(referral, "reopen"), htmx=True).status_code == 409
 
 
+def test_a_reopened_referral_keeps_its_earlier_close(nav, navigator, referral):
+    nav.post(url(referral, "attempts"), {"method": "phone", "result": "wrong_number"})
+    nav.post(url(referral, "close"), {"reason": "unreachable", "close_note": "Number disconnected."})
+    nav.post(url(referral, "reopen"))
+    nav.post(url(referral, "attempts"), {"method": "in_person", "result": "reached"})
+    assert nav.post(url(referral, "close"), {"reason": "declined"}).status_code == 303
+
+    first, second = reload(referral).closures
+    assert (first.reason, first.note, first.closed_by_id, first.reopened_by_id) == (
+        "unreachable", "Number disconnected.", navigator.id, navigator.id)
+    assert first.reopened_at is not None and first.reopened_at >= first.closed_at
+    assert (second.reason, second.reopened_at) == ("declined", None)
+    page = nav.get(url(referral)).text
+    history = page[page.index("Closed before"):page.index("<h3>Attempts</h3>")]
+    assert "Unreachable after attempts" in history and "Number disconnected." in history
+    assert "reopened" in history
+
+
 def test_close_needs_a_reason(nav, referral):
     response = nav.post(url(referral, "close"), {"close_note": "done"}, htmx=True)
     assert response.status_code == 422 and "Choose a reason." in response.text
