@@ -183,22 +183,29 @@ def _working_on(session: Session, referral: Referral, navigator: User, now: date
 
 def log_attempt(session: Session, referral: Referral, navigator: User, method: str, result: str,
                 next_attempt_at: Optional[datetime] = None, note: Optional[str] = None,
-                now: Optional[datetime] = None) -> FollowUpAttempt:
+                now: Optional[datetime] = None, attempted_at: Optional[datetime] = None) -> FollowUpAttempt:
+    """An attempt made now, or at `attempted_at` (a visit logged afterwards): between the
+    referral's creation and now. The first-attempt and first-contact times are the earliest."""
     now = now or utcnow()
     if method not in ATTEMPT_METHODS:
         raise ReferralRefused("invalid", "Choose how you tried.", field="method")
     if result not in ATTEMPT_RESULTS:
         raise ReferralRefused("invalid", "Choose what happened.", field="result")
+    if attempted_at is not None and attempted_at > now:
+        raise ReferralRefused("invalid", "The time cannot be in the future.", field="attempted_at")
+    if attempted_at is not None and attempted_at < referral.created_at:
+        raise ReferralRefused("invalid", "The referral was made after that time.", field="attempted_at")
     if next_attempt_at is not None and next_attempt_at <= now:
         raise ReferralRefused("invalid", "Choose a time in the future.", field="next_attempt_at")
+    when = attempted_at or now
     _working_on(session, referral, navigator, now)
     attempt = FollowUpAttempt(referral_id=referral.id, navigator_id=navigator.id, method=method,
-                              result=result, note=note, attempted_at=now,
+                              result=result, note=note, attempted_at=when,
                               next_attempt_at=next_attempt_at)
     session.add(attempt)
-    referral.first_attempt_at = referral.first_attempt_at or now
+    referral.first_attempt_at = min(referral.first_attempt_at or when, when)
     if result == "reached":
-        referral.first_contact_at = referral.first_contact_at or now
+        referral.first_contact_at = min(referral.first_contact_at or when, when)
     if next_attempt_at is not None:
         referral.next_action_at = next_attempt_at
     session.commit()

@@ -17,6 +17,10 @@ class AttemptForm(FlaskForm):
                         validators=[InputRequired(message="Choose how you tried.")])
     result = RadioField("What happened", choices=choices(ATTEMPT_RESULTS),
                         validators=[InputRequired(message="Choose what happened.")])
+    attempted_at = DateTimeLocalField(
+        "When", validators=[Optional()], format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        description="Local time. Leave empty if it was just now; fill it in for a visit or call made earlier.",
+    )
     next_attempt_at = DateTimeLocalField(
         "Next attempt", validators=[Optional()], format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         description="Local time. Leave empty if there is none to plan.",

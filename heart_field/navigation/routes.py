@@ -155,10 +155,13 @@ def claim(referral_id: int):
 @roles(Role.NAVIGATOR)
 def attempt(referral_id: int):
     def do(referral, form):
-        at = form.next_attempt_at.data
+        def local(moment):
+            return moment.replace(tzinfo=zone()) if moment else None
+
         referrals.log_attempt(db.session, referral, current_user, form.method.data,
-                              form.result.data, at.replace(tzinfo=zone()) if at else None,
-                              (form.note.data or "").strip() or None)
+                              form.result.data, local(form.next_attempt_at.data),
+                              (form.note.data or "").strip() or None,
+                              attempted_at=local(form.attempted_at.data))
 
     return _act(referral_id, AttemptForm(), "attempt_form", do, "Attempt logged.")
 

@@ -111,7 +111,28 @@ def test_reaching_the_person_records_first_contact(nav, referral):
     assert reload(referral).first_contact_at is not None
 
 
+def test_a_visit_logged_afterwards_keeps_when_it_happened(nav, referral):
+    """Reached in person an hour ago, logged now: the attempt and the first contact carry the
+    hour of the visit. A call made before it, logged after it, moves the first attempt back."""
+    reload(referral).created_at = utcnow() - timedelta(hours=3)
+    db.session.commit()
+    visit = (utcnow() - timedelta(hours=1)).replace(second=0, microsecond=0)
+    response = nav.post(url(referral, "attempts"), {
+        "method": "in_person", "result": "reached", "attempted_at": local_input(visit)}, htmx=True)
+    assert response.status_code == 200 and "Attempt logged." in response.text
+    call = visit - timedelta(hours=1)
+    nav.post(url(referral, "attempts"), {"method": "phone", "result": "no_answer",
+                                         "attempted_at": local_input(call)})
+    worked = reload(referral)
+    assert (worked.first_attempt_at, worked.first_contact_at) == (call, visit)
+    assert [a.attempted_at for a in worked.attempts] == [call, visit]
+
+
 @pytest.mark.parametrize(("data", "message"), [
+    ({"method": "phone", "result": "no_answer", "attempted_at": local_input(utcnow() + timedelta(hours=2))},
+     "The time cannot be in the future."),
+    ({"method": "phone", "result": "no_answer", "attempted_at": "2020-01-01T09:00"},
+     "The referral was made after that time."),
     ({"result": "no_answer"}, "Choose how you tried."),
     ({"method": "phone"}, "Choose what happened."),
     ({"method": "phone", "result": "no_answer", "next_attempt_at": "tomorrow"},
