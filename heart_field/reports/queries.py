@@ -409,16 +409,21 @@ _EXPECTS_OUTCOME = (
 )
 
 
-def _attended(scope: Scope):
-    """Calls in scope that a team was sent to, joined to the team of their latest
-    assignment (the one that kept the call) and to their outcome, if any."""
-    latest = (
+def _latest_assignments(scope: Scope):
+    """Each call in scope with the id of its latest assignment: the one that kept the call."""
+    return (
         select(Assignment.incident_id, func.max(Assignment.id).label("assignment_id"))
         .join(Incident, Incident.id == Assignment.incident_id)
         .where(_in_period(scope))
         .group_by(Assignment.incident_id)
         .subquery()
     )
+
+
+def _attended(scope: Scope):
+    """Calls in scope that a team was sent to, joined to the team of their latest
+    assignment (the one that kept the call) and to their outcome, if any."""
+    latest = _latest_assignments(scope)
     stmt = (
         select()
         .select_from(Incident)
@@ -606,13 +611,7 @@ def every_call(session: Session, scope: Scope) -> Table:
         .group_by(ev.incident_id)
         .subquery()
     )
-    latest = (
-        select(Assignment.incident_id, func.max(Assignment.id).label("assignment_id"))
-        .join(Incident, Incident.id == Assignment.incident_id)
-        .where(_in_period(scope))
-        .group_by(Assignment.incident_id)
-        .subquery()
-    )
+    latest = _latest_assignments(scope)
     received = epoch_seconds(Incident.received_at)
     stmt = (
         select(
