@@ -33,21 +33,6 @@ def parse(text):
     return messages
 
 
-@pytest.fixture
-def app(tmp_path):
-    """Streams read the database from other threads (the bell), so these tests use a database
-    file (or TEST_DATABASE_URL), not the shared in-memory connection."""
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'live.db'}"
-    app = create_app(type("OnFile", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
-
-
 def tap(team, action, **extra):
     return status.apply(db.session, reload(team), Tap(action, str(uuid.uuid4()), **extra), None).event
 
