@@ -3,6 +3,7 @@
 
     python3 dev.py run    # first time: virtualenv, install, database, demo shift; then serve
     python3 dev.py test   # every test (extra arguments go to pytest)
+    python3 dev.py lint   # ruff check and ruff format --check (CI runs it first)
 
 The virtual environment lives in .venv and is reinstalled when pyproject.toml changes.
 """
@@ -33,14 +34,26 @@ def ensure_environment() -> None:
         print("Creating .venv ...", flush=True)
         venv.create(VENV, with_pip=True)
     print("Installing HEART Field and its dependencies ...", flush=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-e", f"{ROOT}[test]"], check=True)
+    subprocess.run(
+        [
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            f"{ROOT}[test]",
+        ],
+        check=True,
+    )
     stamp.write_text(wanted)
 
 
 def flask(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([str(PYTHON), "-m", "flask", "--app", "app", *args],
-                          cwd=ROOT, env=env, check=True)
+    return subprocess.run(
+        [str(PYTHON), "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env, check=True
+    )
 
 
 def run(args: list[str]) -> int:
@@ -59,13 +72,30 @@ def run(args: list[str]) -> int:
     flask("seed-demo", "--if-empty", env=env)
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "5000")
-    print(f"\nHEART Field is at http://{host}:{port}/login  "
-          f"(demo password: {env['HEART_PASSWORD']}; e.g. cr1-1 for a responder, dispatch for "
-          f"the dispatcher). Stop with Ctrl+C.\n", flush=True)
+    print(
+        f"\nHEART Field is at http://{host}:{port}/login  "
+        f"(demo password: {env['HEART_PASSWORD']}; e.g. cr1-1 for a responder, dispatch for "
+        f"the dispatcher). Stop with Ctrl+C.\n",
+        flush=True,
+    )
     # gevent: each live stream (board, phone) costs a greenlet, not a thread (README, Live updates).
-    return subprocess.call([str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2",
-                            "--worker-class", "gevent", "--worker-connections", "1000", *args, "app:app"],
-                           cwd=ROOT, env=env)
+    return subprocess.call(
+        [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gevent",
+            "--worker-connections",
+            "1000",
+            *args,
+            "app:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
 
 
 def test(args: list[str]) -> int:
@@ -76,13 +106,23 @@ def test(args: list[str]) -> int:
     return code
 
 
+def lint(args: list[str]) -> int:
+    """ruff, configured in pyproject.toml: the linter, then the formatter's check."""
+    ruff = str(BIN / "ruff")
+    return subprocess.call([ruff, "check", *args, "."], cwd=ROOT) or subprocess.call(
+        [ruff, "format", "--check", "."], cwd=ROOT
+    )
+
+
+COMMANDS = {"run": run, "test": test, "lint": lint}
+
+
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "test"):
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         print(__doc__)
         return 2
     ensure_environment()
-    command, rest = sys.argv[1], sys.argv[2:]
-    return run(rest) if command == "run" else test(rest)
+    return COMMANDS[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .servers import Gunicorn, demo_env, flask_cli, gunicorn, seed_demo
 
+
 def timed(connection, method, path, body, headers) -> float:
     start = time.perf_counter()
     connection.request(method, path, body=body, headers=headers)
@@ -42,23 +43,33 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = demo_env(args.database_url or f"sqlite:///{tmp}/bench.db",
-                       HEART_API_RATE_LIMIT="1000000 per minute")
+        env = demo_env(
+            args.database_url or f"sqlite:///{tmp}/bench.db",
+            HEART_API_RATE_LIMIT="1000000 per minute",
+        )
         seed_demo(env)
         token = flask_cli(env, "create-token", "bench").strip()
-        with gunicorn("app:app", env, Gunicorn(threads=4), Path(tmp) / "server.log", "/login") as url:
+        with gunicorn(
+            "app:app", env, Gunicorn(threads=4), Path(tmp) / "server.log", "/login"
+        ) as url:
             connection = http.client.HTTPConnection(urlsplit(url).netloc)
             auth = {"Authorization": f"Bearer {token}"}
             post = {**auth, "Content-Type": "application/json"}
             run = int(time.time())
 
             def body(n):
-                return json.dumps({
-                    "cad_number": f"B{run}-{n}", "call_type": "welfare_check", "priority": 2,
-                    "address": "737 Ninth St, Durham, NC 27705", "lat": 36.009004, "lon": -78.922177,
-                    "safety": {"weapons": False, "violence": False, "medical_emergency": False},
-                    "narrative": "Benchmark call.",
-                })
+                return json.dumps(
+                    {
+                        "cad_number": f"B{run}-{n}",
+                        "call_type": "welfare_check",
+                        "priority": 2,
+                        "address": "737 Ninth St, Durham, NC 27705",
+                        "lat": 36.009004,
+                        "lon": -78.922177,
+                        "safety": {"weapons": False, "violence": False, "medical_emergency": False},
+                        "narrative": "Benchmark call.",
+                    }
+                )
 
             for n in range(20):  # warm both workers
                 timed(connection, "GET", "/api/v1/teams", None, auth)
@@ -73,7 +84,9 @@ def main() -> None:
     print(summary("GET /teams (baseline)", teams))
     print(summary("POST /incidents (new)", creates))
     print(summary("POST /incidents (replay 200)", replays))
-    print(f"create / baseline median ratio: {statistics.median(creates) / statistics.median(teams):.2f}")
+    print(
+        f"create / baseline median ratio: {statistics.median(creates) / statistics.median(teams):.2f}"
+    )
 
 
 if __name__ == "__main__":

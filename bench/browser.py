@@ -24,12 +24,23 @@ from playwright.async_api import async_playwright
 from .client import SignedIn
 from .dataset import PASSWORD
 
-CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run",
-               # Keep timers running at full speed in both windows.
-               "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-               "--disable-backgrounding-occluded-windows"]
+CHROMIUM_CANDIDATES = (
+    "/usr/lib/chromium/chromium",
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+)
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    # Keep timers running at full speed in both windows.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
 # Responders tap whenever they need to, not in step with the board's refresh: each tap waits a
 # random moment up to this long first (the polling board's period), or every tap would
 # land just after the refresh that showed the one before, and wait a whole period.
@@ -42,8 +53,11 @@ BOARD_SHOWS = """([sign, label]) => {
 
 
 def chromium_path() -> str | None:
-    return os.environ.get("HEART_CHROMIUM") or next(
-        (p for p in CHROMIUM_CANDIDATES if Path(p).exists()), None) or shutil.which("chromium")
+    return (
+        os.environ.get("HEART_CHROMIUM")
+        or next((p for p in CHROMIUM_CANDIDATES if Path(p).exists()), None)
+        or shutil.which("chromium")
+    )
 
 
 @dataclass
@@ -72,14 +86,21 @@ async def _sign_in(page, base: str, username: str) -> None:
 
 async def first_load(base: str, username: str) -> list[Download]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=LAUNCH_ARGS
+        )
         try:
             # What the page itself fetches, as bench/field_budget.py counts it: without a service
             # worker, whose background copies for offline use would be counted as headers only.
-            context = await browser.new_context(**playwright.devices["Pixel 7"], service_workers="block")
+            context = await browser.new_context(
+                **playwright.devices["Pixel 7"], service_workers="block"
+            )
             # Read each body as it arrives: after a navigation the browser drops the last page's.
             reads = []
-            context.on("response", lambda response: reads.append(asyncio.ensure_future(_download(response))))
+            context.on(
+                "response",
+                lambda response: reads.append(asyncio.ensure_future(_download(response))),
+            )
             page = await context.new_page()
             await _sign_in(page, base, username)
             await page.wait_for_timeout(500)  # let a service worker finish caching
@@ -90,8 +111,11 @@ async def first_load(base: str, username: str) -> list[Download]:
 
 async def _download(response) -> Download:
     headers = await response.all_headers()
-    header_bytes = len(f"HTTP/1.1 {response.status} {response.status_text}\r\n") + sum(
-        len(f"{k}: {v}\r\n") for k, v in headers.items()) + 2
+    header_bytes = (
+        len(f"HTTP/1.1 {response.status} {response.status_text}\r\n")
+        + sum(len(f"{k}: {v}\r\n") for k, v in headers.items())
+        + 2
+    )
     if headers.get("content-type", "").startswith("text/event-stream"):
         # The live stream stays open for minutes: its size is never final, and it is not weight.
         return Download(response.url, response.status, header_bytes, header_bytes)
@@ -106,15 +130,23 @@ async def _download(response) -> Download:
     return Download(response.url, response.status, header_bytes + len(body), header_bytes + gzipped)
 
 
-async def tap_to_board(base: str, responder: str, call_sign: str, dispatcher: SignedIn,
-                       incident_ids: list[int], taps: int) -> TapToBoard:
+async def tap_to_board(
+    base: str,
+    responder: str,
+    call_sign: str,
+    dispatcher: SignedIn,
+    incident_ids: list[int],
+    taps: int,
+) -> TapToBoard:
     """`taps` status taps that the board shows (En route, On scene, Clear), in whole
     cycles: the dispatcher assigns a call, the phone accepts it and taps through."""
     result = TapToBoard()
     calls = iter(incident_ids)
     spread = random.Random(30)
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=LAUNCH_ARGS
+        )
         try:
             desk = await browser.new_context(viewport={"width": 1600, "height": 1000})
             board = await desk.new_page()
@@ -127,8 +159,9 @@ async def tap_to_board(base: str, responder: str, call_sign: str, dispatcher: Si
                 await asyncio.sleep(spread.uniform(0, TAP_SPREAD_SECONDS))
                 started = time.perf_counter()
                 await tap()
-                await board.wait_for_function(BOARD_SHOWS, arg=[call_sign, label],
-                                              polling="raf", timeout=30_000)
+                await board.wait_for_function(
+                    BOARD_SHOWS, arg=[call_sign, label], polling="raf", timeout=30_000
+                )
                 took = time.perf_counter() - started
                 result.seconds.append(took)
                 result.by_action.setdefault(action, []).append(took)
@@ -145,8 +178,9 @@ async def tap_to_board(base: str, responder: str, call_sign: str, dispatcher: Si
                 await timed("on_scene", "On scene", on_scene.click)
                 await phone.get_by_role("button", name="Clear").click()
                 await phone.get_by_label("Disposition").select_option("resolved_on_scene")
-                await timed("clear", "Available",
-                            phone.get_by_role("button", name="Save outcome").click)
+                await timed(
+                    "clear", "Available", phone.get_by_role("button", name="Save outcome").click
+                )
                 # Cleared: the card shows no call again (its Out of service sits in the team details).
                 await phone.get_by_role("heading", name="No call assigned").wait_for()
             del result.seconds[taps:]
@@ -157,9 +191,12 @@ async def tap_to_board(base: str, responder: str, call_sign: str, dispatcher: Si
 
 async def _assign(dispatcher: SignedIn, incident_id: int, call_sign: str) -> None:
     async with dispatcher.session.post(
-        f"{dispatcher.base}/dispatch/incidents/{incident_id}/assign", allow_redirects=False,
+        f"{dispatcher.base}/dispatch/incidents/{incident_id}/assign",
+        allow_redirects=False,
         data={"csrf_token": dispatcher.csrf, "team": call_sign},
     ) as answer:
         await answer.read()
         if answer.status != 303:
-            raise RuntimeError(f"assigning call {incident_id} to {call_sign} answered {answer.status}")
+            raise RuntimeError(
+                f"assigning call {incident_id} to {call_sign} answered {answer.status}"
+            )

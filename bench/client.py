@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+
 import aiohttp
 
 from .dataset import PASSWORD, LoadTeam
@@ -44,15 +45,17 @@ def next_step(card: str) -> str:
     return "assign"  # no call: the dispatcher sends one
 
 
-def new_session(connections: int = 1, keep_alive: bool = True, cookie: str | None = None
-                ) -> aiohttp.ClientSession:
+def new_session(
+    connections: int = 1, keep_alive: bool = True, cookie: str | None = None
+) -> aiohttp.ClientSession:
     if cookie is None:
         # unsafe=True: keep cookies for an IP-address host (127.0.0.1).
         jar, headers = aiohttp.CookieJar(unsafe=True), {}
     else:
         jar, headers = aiohttp.DummyCookieJar(), {"Cookie": cookie}
     return aiohttp.ClientSession(
-        cookie_jar=jar, headers=headers,
+        cookie_jar=jar,
+        headers=headers,
         connector=aiohttp.TCPConnector(limit=connections, force_close=not keep_alive),
         timeout=aiohttp.ClientTimeout(total=60),
     )
@@ -78,17 +81,24 @@ async def sign_in(base: str, username: str, keep_alive: bool = True) -> SignedIn
     async with new_session() as session:
         async with session.get(f"{base}/login") as page:
             token = csrf_token(await page.text())
-        async with session.post(f"{base}/login", allow_redirects=False, data={
-            "csrf_token": token, "username": username, "password": PASSWORD,
-        }) as answer:
+        async with session.post(
+            f"{base}/login",
+            allow_redirects=False,
+            data={
+                "csrf_token": token,
+                "username": username,
+                "password": PASSWORD,
+            },
+        ) as answer:
             if answer.status != 303:
                 raise RuntimeError(f"signing in as {username} answered {answer.status}")
             landing = answer.headers["Location"]
         async with session.get(base + landing if landing.startswith("/") else landing) as page:
             html = await page.text()
         cookie = "; ".join(f"{c.key}={c.value}" for c in session.cookie_jar)
-    return SignedIn(new_session(keep_alive=keep_alive, cookie=cookie), base, csrf_token(html),
-                    cookie, html)
+    return SignedIn(
+        new_session(keep_alive=keep_alive, cookie=cookie), base, csrf_token(html), cookie, html
+    )
 
 
 @dataclass
@@ -116,8 +126,13 @@ class Responder:
         incident_id = self.team.incident_ids[self.team.next_incident]
         self.team.next_incident += 1
         status, _ = await post(
-            dispatcher.session, f"{dispatcher.base}/dispatch/incidents/{incident_id}/assign",
-            {"csrf_token": dispatcher.csrf, "team": self.team.call_sign, "version": str(self.version)},
+            dispatcher.session,
+            f"{dispatcher.base}/dispatch/incidents/{incident_id}/assign",
+            {
+                "csrf_token": dispatcher.csrf,
+                "team": self.team.call_sign,
+                "version": str(self.version),
+            },
         )
         if status != 303:
             return False
@@ -128,8 +143,14 @@ class Responder:
     async def tap(self) -> tuple[str, float, bool]:
         """The next status tap, as htmx sends it; returns (action, seconds, applied)."""
         action = self.step
-        data = {"csrf_token": self.signed_in.csrf, "version": str(self.version),
-                "client_uuid": str(uuid.uuid4()), "occurred_at": "", "lat": "", "lon": ""}
+        data = {
+            "csrf_token": self.signed_in.csrf,
+            "version": str(self.version),
+            "client_uuid": str(uuid.uuid4()),
+            "occurred_at": "",
+            "lat": "",
+            "lon": "",
+        }
         if action == "clear":
             path = "/field/outcome"
             data.update(disposition="resolved_on_scene", people_served="1")
@@ -137,21 +158,24 @@ class Responder:
             path = "/field/status"
             data["action"] = action
         started = time.perf_counter()
-        status, card = await post(self.signed_in.session, self.signed_in.base + path, data,
-                                  {"HX-Request": "true"})
+        status, card = await post(
+            self.signed_in.session, self.signed_in.base + path, data, {"HX-Request": "true"}
+        )
         seconds = time.perf_counter() - started
         self.read_card(card)
         return action, seconds, status == 200
 
 
-async def post(session: aiohttp.ClientSession, url: str, data: dict,
-               headers: dict | None = None) -> tuple[int, str]:
+async def post(
+    session: aiohttp.ClientSession, url: str, data: dict, headers: dict | None = None
+) -> tuple[int, str]:
     """POST a form; once more if the server had just closed the idle kept-alive connection
     (gunicorn closes them after 2 s), which the request then never reached."""
     for attempt in (1, 2):
         try:
-            async with session.post(url, data=data, headers=headers or {},
-                                    allow_redirects=False) as answer:
+            async with session.post(
+                url, data=data, headers=headers or {}, allow_redirects=False
+            ) as answer:
                 return answer.status, await answer.text()
         except aiohttp.ClientConnectionError:
             if attempt == 2:
@@ -181,8 +205,9 @@ class PacedResult:
         return [s for values in self.latencies.values() for s in values]
 
 
-async def paced(responders: list[Responder], dispatcher: SignedIn, interval: float,
-                seconds: float) -> PacedResult:
+async def paced(
+    responders: list[Responder], dispatcher: SignedIn, interval: float, seconds: float
+) -> PacedResult:
     """Each responder taps once every `interval` seconds, starting at a random moment in the
     first interval, on a fixed schedule (a slow answer does not delay the next tap)."""
     result = PacedResult()
@@ -225,7 +250,9 @@ class Saturation:
         return self.ok / self.seconds if self.seconds else 0.0
 
 
-async def saturate_taps(responders: list[Responder], dispatcher: SignedIn, seconds: float) -> Saturation:
+async def saturate_taps(
+    responders: list[Responder], dispatcher: SignedIn, seconds: float
+) -> Saturation:
     """Status changes (taps and the dispatcher's assignments) as fast as they are answered."""
     counts = Counter()
     started = time.perf_counter()

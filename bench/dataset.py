@@ -11,10 +11,10 @@ import random
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Iterable
 from unittest.mock import patch
 
 from flask import Flask
@@ -22,6 +22,7 @@ from sqlalchemy import func, insert, make_url, select, text
 from werkzeug.security import generate_password_hash
 
 from heart_field import create_app, demo
+from heart_field.domain.status import Action, Tap, apply
 from heart_field.extensions import db
 from heart_field.models import (
     CALL_TYPES,
@@ -38,7 +39,6 @@ from heart_field.models import (
     User,
     utcnow,
 )
-from heart_field.status import Action, Tap, apply
 
 from .servers import BENCH_SECRET, DEMO_PASSWORD, ROOT, app_env
 
@@ -47,7 +47,10 @@ CHUNK = 5000
 # Of every ten teams on a shift: five available, one assigned, one en route, two on scene,
 # one out of service.
 SHIFT_PATTERN = [TeamStatus.AVAILABLE] * 5 + [
-    TeamStatus.ASSIGNED, TeamStatus.EN_ROUTE, TeamStatus.ON_SCENE, TeamStatus.ON_SCENE,
+    TeamStatus.ASSIGNED,
+    TeamStatus.EN_ROUTE,
+    TeamStatus.ON_SCENE,
+    TeamStatus.ON_SCENE,
     TeamStatus.OUT_OF_SERVICE,
 ]
 
@@ -75,13 +78,15 @@ def is_postgresql(url: str) -> bool:
 
 def make_app(url: str) -> Flask:
     """The app in this process, with production settings, on the benchmark's database."""
-    return create_app({
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": BENCH_SECRET,
-        "SESSION_COOKIE_SECURE": False,  # the test client speaks plain http
-        "TESTING": False,
-        "DEBUG": False,
-    })
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": BENCH_SECRET,
+            "SESSION_COOKIE_SECURE": False,  # the test client speaks plain http
+            "TESTING": False,
+            "DEBUG": False,
+        }
+    )
 
 
 def reset(url: str) -> None:
@@ -100,8 +105,13 @@ def reset(url: str) -> None:
 
 
 def migrate(url: str) -> None:
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=ROOT,
-                   env=app_env(url), check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
+        cwd=ROOT,
+        env=app_env(url),
+        check=True,
+        capture_output=True,
+    )
 
 
 def build(url: str, scale: int, sizes: Sizes, seed: int = 10) -> dict[str, int]:
@@ -113,7 +123,9 @@ def build(url: str, scale: int, sizes: Sizes, seed: int = 10) -> dict[str, int]:
     with app.app_context():
         # Every login shares one password: hash it once, not once per user (scrypt is slow).
         password_hash = generate_password_hash(PASSWORD)
-        with patch.object(User, "set_password", lambda user, _: setattr(user, "password_hash", password_hash)):
+        with patch.object(
+            User, "set_password", lambda user, _: setattr(user, "password_hash", password_hash)
+        ):
             demo.seed(db.session, PASSWORD)
         teams = _shift_teams(scale * sizes.teams_per_x)
         _open_calls(rng, scale * sizes.open_per_x, teams, f"O{scale}")
@@ -123,8 +135,11 @@ def build(url: str, scale: int, sizes: Sizes, seed: int = 10) -> dict[str, int]:
         db.session.commit()
         counts = {
             "teams": db.session.scalar(select(func.count()).select_from(Team)),
-            "open calls": db.session.scalar(select(func.count()).select_from(Incident).where(
-                Incident.status != IncidentStatus.CLOSED)),
+            "open calls": db.session.scalar(
+                select(func.count())
+                .select_from(Incident)
+                .where(Incident.status != IncidentStatus.CLOSED)
+            ),
             "incidents": db.session.scalar(select(func.count()).select_from(Incident)),
             "status events": db.session.scalar(select(func.count()).select_from(StatusEvent)),
         }
@@ -144,23 +159,53 @@ def add_load_teams(url: str, count: int, calls_each: list[int]) -> list[LoadTeam
         dispatcher = db.session.scalar(select(User).where(User.role == Role.DISPATCHER))
         for i in range(count):
             call_sign = f"L-{i + 1:03d}"
-            team = Team(call_sign=call_sign, unit_type=UnitType.COMMUNITY_RESPONSE.value,
-                        last_lat=35.99, last_lon=-78.9, position_at=now)
+            team = Team(
+                call_sign=call_sign,
+                unit_type=UnitType.COMMUNITY_RESPONSE.value,
+                last_lat=35.99,
+                last_lon=-78.9,
+                position_at=now,
+            )
             db.session.add(team)
             db.session.flush()
             username = f"ld-{i + 1:03d}"
-            db.session.add(User(username=username, display_name=f"Load responder {i + 1}",
-                                role=Role.RESPONDER.value, team_id=team.id, discipline="clinician",
-                                password_hash=password_hash))
-            _bulk(Incident.__table__, [
-                dict(cad_number=f"P{call_sign}-{n:05d}", call_type="welfare_check", priority=2,
-                     address="737 Ninth St, Durham, NC 27705", lat=36.009004, lon=-78.922177,
-                     within_city_limits=True, status=IncidentStatus.OPEN.value, received_at=now,
-                     weapons=False, violence=False, medical_emergency=False)
-                for n in range(calls_each[i])
-            ])
-            ids = list(db.session.scalars(select(Incident.id).where(
-                Incident.cad_number.like(f"P{call_sign}-%")).order_by(Incident.id)))
+            db.session.add(
+                User(
+                    username=username,
+                    display_name=f"Load responder {i + 1}",
+                    role=Role.RESPONDER.value,
+                    team_id=team.id,
+                    discipline="clinician",
+                    password_hash=password_hash,
+                )
+            )
+            _bulk(
+                Incident.__table__,
+                [
+                    dict(
+                        cad_number=f"P{call_sign}-{n:05d}",
+                        call_type="welfare_check",
+                        priority=2,
+                        address="737 Ninth St, Durham, NC 27705",
+                        lat=36.009004,
+                        lon=-78.922177,
+                        within_city_limits=True,
+                        status=IncidentStatus.OPEN.value,
+                        received_at=now,
+                        weapons=False,
+                        violence=False,
+                        medical_emergency=False,
+                    )
+                    for n in range(calls_each[i])
+                ],
+            )
+            ids = list(
+                db.session.scalars(
+                    select(Incident.id)
+                    .where(Incident.cad_number.like(f"P{call_sign}-%"))
+                    .order_by(Incident.id)
+                )
+            )
             load_teams.append(LoadTeam(call_sign, username, ids))
         db.session.commit()
         for i, load_team in enumerate(load_teams):
@@ -171,8 +216,12 @@ def add_load_teams(url: str, count: int, calls_each: list[int]) -> list[LoadTeam
                 if action == Action.ASSIGN:
                     incident_id = load_team.incident_ids[0]
                     load_team.next_incident = 1
-                apply(db.session, team, Tap(action=action, client_uuid=str(uuid.uuid4()),
-                                            incident_id=incident_id), dispatcher)
+                apply(
+                    db.session,
+                    team,
+                    Tap(action=action, client_uuid=str(uuid.uuid4()), incident_id=incident_id),
+                    dispatcher,
+                )
         db.engine.dispose()
     return load_teams
 
@@ -180,9 +229,14 @@ def add_load_teams(url: str, count: int, calls_each: list[int]) -> list[LoadTeam
 def open_calls_without_team(url: str, limit: int) -> list[int]:
     app = make_app(url)
     with app.app_context():
-        ids = list(db.session.scalars(
-            select(Incident.id).where(Incident.status == IncidentStatus.OPEN)
-            .order_by(Incident.id).limit(limit)))
+        ids = list(
+            db.session.scalars(
+                select(Incident.id)
+                .where(Incident.status == IncidentStatus.OPEN)
+                .order_by(Incident.id)
+                .limit(limit)
+            )
+        )
         db.engine.dispose()
     return ids
 
@@ -192,7 +246,7 @@ def _bulk(table, rows: Iterable[dict]) -> None:
     if not rows:
         return
     for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(table), rows[start:start + CHUNK])
+        db.session.execute(insert(table), rows[start : start + CHUNK])
 
 
 def _next_id(model) -> int:
@@ -205,23 +259,40 @@ def _shift_teams(count: int) -> list[dict]:
     teams = []
     for i in range(count):
         status = SHIFT_PATTERN[i % len(SHIFT_PATTERN)]
-        teams.append(dict(
-            id=first + i, call_sign=f"T-{i + 1:04d}",
-            unit_type=(UnitType.CO_RESPONSE if i % 4 == 3 else UnitType.COMMUNITY_RESPONSE).value,
-            status=status.value, status_since=now - timedelta(minutes=i % 50), version=1 + i % 7,
-            last_lat=35.95 + (i % 97) / 970, last_lon=-78.95 + (i % 89) / 890, position_at=now,
-        ))
+        teams.append(
+            dict(
+                id=first + i,
+                call_sign=f"T-{i + 1:04d}",
+                unit_type=(
+                    UnitType.CO_RESPONSE if i % 4 == 3 else UnitType.COMMUNITY_RESPONSE
+                ).value,
+                status=status.value,
+                status_since=now - timedelta(minutes=i % 50),
+                version=1 + i % 7,
+                last_lat=35.95 + (i % 97) / 970,
+                last_lon=-78.95 + (i % 89) / 890,
+                position_at=now,
+            )
+        )
     _bulk(Team.__table__, teams)
     return teams
 
 
 def _call(rng: random.Random, incident_id: int, cad: str, status: str, received_at) -> dict:
     return dict(
-        id=incident_id, cad_number=cad, call_type=rng.choice(list(CALL_TYPES)),
-        priority=rng.choice((1, 2, 2, 3, 3)), address=f"{rng.randint(100, 4999)} Main St, Durham, NC 27701",
-        lat=35.95 + rng.random() / 10, lon=-78.95 + rng.random() / 10, within_city_limits=True,
-        weapons=False, violence=False, medical_emergency=rng.random() < 0.05,
-        narrative="Caller asks for someone to check on a person nearby.", status=status,
+        id=incident_id,
+        cad_number=cad,
+        call_type=rng.choice(list(CALL_TYPES)),
+        priority=rng.choice((1, 2, 2, 3, 3)),
+        address=f"{rng.randint(100, 4999)} Main St, Durham, NC 27701",
+        lat=35.95 + rng.random() / 10,
+        lon=-78.95 + rng.random() / 10,
+        within_city_limits=True,
+        weapons=False,
+        violence=False,
+        medical_emergency=rng.random() < 0.05,
+        narrative="Caller asks for someone to check on a person nearby.",
+        status=status,
         received_at=received_at,
     )
 
@@ -230,17 +301,34 @@ def _open_calls(rng: random.Random, count: int, teams: list[dict], prefix: str) 
     """Open calls; teams that are assigned, en route or on scene each hold one of them."""
     now = utcnow()
     first = _next_id(Incident)
-    busy = [t for t in teams if t["status"] in (TeamStatus.ASSIGNED, TeamStatus.EN_ROUTE,
-                                                 TeamStatus.ON_SCENE)][:count]
+    busy = [
+        t
+        for t in teams
+        if t["status"] in (TeamStatus.ASSIGNED, TeamStatus.EN_ROUTE, TeamStatus.ON_SCENE)
+    ][:count]
     calls, assignments = [], []
     for i in range(count):
         status = busy[i]["status"] if i < len(busy) else IncidentStatus.OPEN.value
-        calls.append(_call(rng, first + i, f"{prefix}-{i + 1:07d}", status,
-                           now - timedelta(minutes=rng.randint(1, 360))))
+        calls.append(
+            _call(
+                rng,
+                first + i,
+                f"{prefix}-{i + 1:07d}",
+                status,
+                now - timedelta(minutes=rng.randint(1, 360)),
+            )
+        )
         if i < len(busy):
-            assignments.append(dict(
-                incident_id=first + i, team_id=busy[i]["id"], assigned_at=now - timedelta(minutes=20),
-                accepted_at=None if status == TeamStatus.ASSIGNED else now - timedelta(minutes=19)))
+            assignments.append(
+                dict(
+                    incident_id=first + i,
+                    team_id=busy[i]["id"],
+                    assigned_at=now - timedelta(minutes=20),
+                    accepted_at=None
+                    if status == TeamStatus.ASSIGNED
+                    else now - timedelta(minutes=19),
+                )
+            )
     _bulk(Incident.__table__, calls)
     _bulk(Assignment.__table__, assignments)
 
@@ -251,32 +339,65 @@ def _history(rng: random.Random, count: int, team_ids: list[int]) -> None:
     now = utcnow()
     first = _next_id(Incident)
     dispositions = list(DISPOSITIONS)
-    path = [("assign", "available", "assigned", 1), ("accept", "assigned", "assigned", 2),
-            ("en_route", "assigned", "en_route", 3), ("on_scene", "en_route", "on_scene", 12),
-            ("clear", "on_scene", "available", 50)]
+    path = [
+        ("assign", "available", "assigned", 1),
+        ("accept", "assigned", "assigned", 2),
+        ("en_route", "assigned", "en_route", 3),
+        ("on_scene", "en_route", "on_scene", 12),
+        ("clear", "on_scene", "available", 50),
+    ]
     for block in range(0, count, CHUNK):
         calls, assignments, outcomes, events = [], [], [], []
         for i in range(block, min(count, block + CHUNK)):
             received = now - timedelta(minutes=45 * (i + 1) + 60)
             team_id = rng.choice(team_ids)
             incident_id = first + i
-            calls.append({**_call(rng, incident_id, f"H-{i + 1:08d}", IncidentStatus.CLOSED.value,
-                                  received), "closed_at": received + timedelta(minutes=50)})
-            assignments.append(dict(
-                incident_id=incident_id, team_id=team_id, assigned_at=received + timedelta(minutes=1),
-                accepted_at=received + timedelta(minutes=2),
-                ended_at=received + timedelta(minutes=50), end_reason="cleared"))
-            outcomes.append(dict(
-                incident_id=incident_id, team_id=team_id, disposition=rng.choice(dispositions),
-                people_served=1, services=["resource_information"], transport=False,
-                police_requested=False, ems_requested=False,
-                recorded_at=received + timedelta(minutes=50)))
+            calls.append(
+                {
+                    **_call(
+                        rng, incident_id, f"H-{i + 1:08d}", IncidentStatus.CLOSED.value, received
+                    ),
+                    "closed_at": received + timedelta(minutes=50),
+                }
+            )
+            assignments.append(
+                dict(
+                    incident_id=incident_id,
+                    team_id=team_id,
+                    assigned_at=received + timedelta(minutes=1),
+                    accepted_at=received + timedelta(minutes=2),
+                    ended_at=received + timedelta(minutes=50),
+                    end_reason="cleared",
+                )
+            )
+            outcomes.append(
+                dict(
+                    incident_id=incident_id,
+                    team_id=team_id,
+                    disposition=rng.choice(dispositions),
+                    people_served=1,
+                    services=["resource_information"],
+                    transport=False,
+                    police_requested=False,
+                    ems_requested=False,
+                    recorded_at=received + timedelta(minutes=50),
+                )
+            )
             for n, (action, before, after, minutes) in enumerate(path):
                 at = received + timedelta(minutes=minutes)
-                events.append(dict(
-                    team_id=team_id, incident_id=incident_id, action=action, from_status=before,
-                    to_status=after, team_version=n + 2, occurred_at=at, received_at=at,
-                    client_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4))))
+                events.append(
+                    dict(
+                        team_id=team_id,
+                        incident_id=incident_id,
+                        action=action,
+                        from_status=before,
+                        to_status=after,
+                        team_version=n + 2,
+                        occurred_at=at,
+                        received_at=at,
+                        client_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    )
+                )
         _bulk(Incident.__table__, calls)
         _bulk(Assignment.__table__, assignments)
         _bulk(Outcome.__table__, outcomes)
@@ -289,8 +410,11 @@ def _fix_sequences() -> None:
         return
     for model in (Team, Incident):
         table = model.__tablename__
-        db.session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+        db.session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            )
+        )
 
 
 def create_baseline_table(url: str, table: str) -> None:
@@ -300,7 +424,10 @@ def create_baseline_table(url: str, table: str) -> None:
         with db.engine.begin() as connection:
             if "." in table:
                 connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}"))
-            connection.execute(text(
-                f"CREATE TABLE IF NOT EXISTS {table} "
-                f"(id {key}, client_uuid VARCHAR(36) UNIQUE, received_at VARCHAR(40))"))
+            connection.execute(
+                text(
+                    f"CREATE TABLE IF NOT EXISTS {table} "
+                    f"(id {key}, client_uuid VARCHAR(36) UNIQUE, received_at VARCHAR(40))"
+                )
+            )
         db.engine.dispose()

@@ -25,6 +25,7 @@ from playwright.sync_api import sync_playwright
 
 from .browser import LAUNCH_ARGS, chromium_path
 from .servers import DEMO_PASSWORD, Gunicorn, demo_server
+
 BUDGET_KB = 60
 
 
@@ -64,9 +65,16 @@ def measure_first_load(browser, url):
             body = response.body()
         except Exception:  # redirects and aborted requests have no body
             return
-        fetched.append((response.url.replace(url, ""), len(body), len(gzip.compress(body, 6)),
-                        response.request.service_worker is not None
-                        if hasattr(response.request, "service_worker") else False))
+        fetched.append(
+            (
+                response.url.replace(url, ""),
+                len(body),
+                len(gzip.compress(body, 6)),
+                response.request.service_worker is not None
+                if hasattr(response.request, "service_worker")
+                else False,
+            )
+        )
 
     context.on("response", record)
     page.goto(f"{url}/field/")
@@ -79,30 +87,54 @@ def measure_first_load(browser, url):
 def lighthouse(url, cookies, lighthouse_bin):
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
     scores = {}
-    for name, path, headers in (("login", "/login", None), ("field", "/field/", cookie),
-                                ("outcome", "/field/outcome", cookie)):
+    for name, path, headers in (
+        ("login", "/login", None),
+        ("field", "/field/", cookie),
+        ("outcome", "/field/outcome", cookie),
+    ):
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            command = [lighthouse_bin, f"{url}{path}", "--quiet", "--output=json",
-                       f"--output-path={out.name}", "--form-factor=mobile",
-                       "--only-categories=performance,accessibility,best-practices",
-                       "--chrome-flags=--headless=new --no-sandbox --disable-gpu"]
+            command = [
+                lighthouse_bin,
+                f"{url}{path}",
+                "--quiet",
+                "--output=json",
+                f"--output-path={out.name}",
+                "--form-factor=mobile",
+                "--only-categories=performance,accessibility,best-practices",
+                "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+            ]
             if headers:
                 command.append(f"--extra-headers={json.dumps({'Cookie': headers})}")
-            subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": chromium_path()},
-                           capture_output=True)
+            subprocess.run(
+                command,
+                check=True,
+                env={**os.environ, "CHROME_PATH": chromium_path()},
+                capture_output=True,
+            )
             report = json.load(open(out.name))
         categories = report["categories"]
-        failing = [a["id"] for a in report["audits"].values()
-                   if a.get("score") is not None and a["score"] < 1 and a.get("scoreDisplayMode") == "binary"]
-        scores[name] = ({k: round(v["score"] * 100) for k, v in categories.items()},
-                        report["audits"]["first-contentful-paint"]["displayValue"],
-                        report["audits"]["largest-contentful-paint"]["displayValue"],
-                        report["audits"]["total-blocking-time"]["displayValue"], failing)
+        failing = [
+            a["id"]
+            for a in report["audits"].values()
+            if a.get("score") is not None
+            and a["score"] < 1
+            and a.get("scoreDisplayMode") == "binary"
+        ]
+        scores[name] = (
+            {k: round(v["score"] * 100) for k, v in categories.items()},
+            report["audits"]["first-contentful-paint"]["displayValue"],
+            report["audits"]["largest-contentful-paint"]["displayValue"],
+            report["audits"]["total-blocking-time"]["displayValue"],
+            failing,
+        )
     return scores
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory() as folder, demo_server(Path(folder), Gunicorn(threads=4)) as url:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        demo_server(Path(folder), Gunicorn(threads=4)) as url,
+    ):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
             assign_call(browser, url)
@@ -113,11 +145,15 @@ def main() -> int:
         for path, raw, packed, _ in page_rows:
             print(f"{path[:55]:55} {raw:8} {packed:7}")
         total = sum(r[2] for r in page_rows)
-        print(f"/field/ first load: {len(page_rows)} responses, {sum(r[1] for r in page_rows)} bytes, "
-              f"{total} gzipped = {total / 1024:.1f} KB (budget {BUDGET_KB} KB): "
-              f"{'OK' if total <= BUDGET_KB * 1024 else 'OVER'}")
+        print(
+            f"/field/ first load: {len(page_rows)} responses, {sum(r[1] for r in page_rows)} bytes, "
+            f"{total} gzipped = {total / 1024:.1f} KB (budget {BUDGET_KB} KB): "
+            f"{'OK' if total <= BUDGET_KB * 1024 else 'OVER'}"
+        )
         if os.environ.get("LIGHTHOUSE"):
-            for name, (cats, fcp, lcp, tbt, failing) in lighthouse(url, cookies, os.environ["LIGHTHOUSE"]).items():
+            for name, (cats, fcp, lcp, tbt, failing) in lighthouse(
+                url, cookies, os.environ["LIGHTHOUSE"]
+            ).items():
                 print(f"lighthouse {name}: {cats} FCP {fcp} LCP {lcp} TBT {tbt} failing: {failing}")
     return 0
 

@@ -49,7 +49,9 @@ def gz(body: bytes) -> int:
 
 async def measure(base: str, rounds: int) -> dict:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=LAUNCH_ARGS
+        )
         try:
             context = await browser.new_context(viewport={"width": 1440, "height": 900})
             context.set_default_timeout(600_000)  # the board at 2,000 calls is a big page
@@ -58,29 +60,40 @@ async def measure(base: str, rounds: int) -> dict:
             sizes = {}
 
             async def keep(response):
-                if response.status == 200 and (MAP_FILES.search(response.url) or response.url.endswith("/dispatch/")):
+                if response.status == 200 and (
+                    MAP_FILES.search(response.url) or response.url.endswith("/dispatch/")
+                ):
                     try:  # keyed by path: a static file's URL carries a version query
                         sizes[urlsplit(response.url).path] = await response.body()
                     except Exception:  # the page moved on before the body was read
                         pass
+
             page.on("response", lambda r: asyncio.ensure_future(keep(r)))
 
             with_map, without_map, resync = [], [], []
             for _ in range(rounds):
                 await page.goto(f"{base}/dispatch/")
-                await page.wait_for_function("() => performance.getEntriesByName('map-markers').length"
-                                             " && performance.getEntriesByName('map-boundary').length"
-                                             " && performance.getEntriesByType('navigation')[0].loadEventEnd > 0")
+                await page.wait_for_function(
+                    "() => performance.getEntriesByName('map-markers').length"
+                    " && performance.getEntriesByName('map-boundary').length"
+                    " && performance.getEntriesByType('navigation')[0].loadEventEnd > 0"
+                )
                 with_map.append(await page.evaluate(READY))
                 # One board refresh, as the feed triggers it: the markers follow the new rows.
-                await page.evaluate("document.getElementById('map').removeAttribute('data-sync-ms');"
-                                    "htmx.trigger(document.getElementById('board'), 'sse:feed')")
-                await page.wait_for_function("() => document.getElementById('map').hasAttribute('data-sync-ms')")
+                await page.evaluate(
+                    "document.getElementById('map').removeAttribute('data-sync-ms');"
+                    "htmx.trigger(document.getElementById('board'), 'sse:feed')"
+                )
+                await page.wait_for_function(
+                    "() => document.getElementById('map').hasAttribute('data-sync-ms')"
+                )
                 resync.append(float(await page.get_attribute("#map", "data-sync-ms")))
             await page.route(MAP_FILES, lambda route: route.abort())
             for _ in range(rounds):
                 await page.goto(f"{base}/dispatch/")
-                await page.wait_for_function("() => performance.getEntriesByType('navigation')[0].loadEventEnd > 0")
+                await page.wait_for_function(
+                    "() => performance.getEntriesByType('navigation')[0].loadEventEnd > 0"
+                )
                 without_map.append(await page.evaluate(READY))
             await asyncio.sleep(0.5)
             return {"with": with_map, "without": without_map, "resync": resync, "bodies": sizes}
@@ -94,8 +107,11 @@ def report(result: dict, counts: dict) -> str:
     stripped = html.decode()
     for pattern in MAP_MARKUP:
         stripped = pattern.sub("", stripped)
-    lines = [f"Shift: {counts['teams']} teams, {counts['open calls']} open calls.", "",
-             "Added weight (gzipped, level 6):"]
+    lines = [
+        f"Shift: {counts['teams']} teams, {counts['open calls']} open calls.",
+        "",
+        "Added weight (gzipped, level 6):",
+    ]
     total = 0
     for path in STATIC_FILES:
         body = (ROOT / "static" / path).read_bytes()
@@ -104,25 +120,33 @@ def report(result: dict, counts: dict) -> str:
         if url.endswith("/dispatch/"):
             continue
         total += gz(body)
-        lines.append(f"  {url.split('/static/')[-1].split('/dispatch/')[-1]:<36} {gz(body) / 1024:7.1f} KB"
-                     f"  ({len(body) / 1024:.1f} KB raw)")
+        lines.append(
+            f"  {url.split('/static/')[-1].split('/dispatch/')[-1]:<36} {gz(body) / 1024:7.1f} KB"
+            f"  ({len(body) / 1024:.1f} KB raw)"
+        )
     markup = gz(html) - gz(stripped.encode())
-    lines.append(f"  {'page HTML (map panel, row data-*)':<36} {markup / 1024:7.1f} KB"
-                 f"  (page {gz(html) / 1024:.1f} KB gzipped)")
+    lines.append(
+        f"  {'page HTML (map panel, row data-*)':<36} {markup / 1024:7.1f} KB"
+        f"  (page {gz(html) / 1024:.1f} KB gzipped)"
+    )
     lines.append(f"  {'total':<36} {(total + markup) / 1024:7.1f} KB")
 
     def median(rows, key):
         return statistics.median(r[key] for r in rows)
+
     base_load = median(result["without"], "load")
-    lines += ["", f"Render (median of {len(result['with'])}, ms from navigation start):",
-              f"  without the map: load event {base_load:.0f}",
-              f"  with the map:    load event {median(result['with'], 'load'):.0f}, "
-              f"markers drawn {median(result['with'], 'markers'):.0f} "
-              f"({result['with'][0]['drawn']} markers), boundary drawn {median(result['with'], 'boundary'):.0f}, "
-              f"map complete {median(result['with'], 'complete'):.0f}",
-              f"  ratio (load with / without): {median(result['with'], 'load') / base_load:.2f}; "
-              f"(map complete / load without): {median(result['with'], 'complete') / base_load:.2f}",
-              f"  one board refresh followed by the map: {statistics.median(result['resync']):.0f} ms"]
+    lines += [
+        "",
+        f"Render (median of {len(result['with'])}, ms from navigation start):",
+        f"  without the map: load event {base_load:.0f}",
+        f"  with the map:    load event {median(result['with'], 'load'):.0f}, "
+        f"markers drawn {median(result['with'], 'markers'):.0f} "
+        f"({result['with'][0]['drawn']} markers), boundary drawn {median(result['with'], 'boundary'):.0f}, "
+        f"map complete {median(result['with'], 'complete'):.0f}",
+        f"  ratio (load with / without): {median(result['with'], 'load') / base_load:.2f}; "
+        f"(map complete / load without): {median(result['with'], 'complete') / base_load:.2f}",
+        f"  one board refresh followed by the map: {statistics.median(result['resync']):.0f} ms",
+    ]
     return "\n".join(lines)
 
 
@@ -134,8 +158,9 @@ def main() -> None:
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="heart-map-bench-"))
     url = f"sqlite:///{folder / 'map.db'}"
-    counts = dataset.build(url, 1, dataset.Sizes(teams_per_x=options.teams, open_per_x=options.calls,
-                                                 history_per_x=0))
+    counts = dataset.build(
+        url, 1, dataset.Sizes(teams_per_x=options.teams, open_per_x=options.calls, history_per_x=0)
+    )
     with gunicorn("app:app", app_env(url), Gunicorn(), folder / "app.log", "/login") as base:
         result = asyncio.run(measure(base, options.rounds))
     print(report(result, counts))

@@ -49,7 +49,8 @@ FIXED_PAGES = (
 def pages_for(app) -> list[Page]:
     """The fixed pages, then every report page that takes no arguments (as the reports grow)."""
     reports = sorted(
-        rule.rule for rule in app.url_map.iter_rules()
+        rule.rule
+        for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/reports") and "GET" in (rule.methods or ()) and not rule.arguments
     )
     return [*FIXED_PAGES, *(Page(path, "supervisor") for path in reports)]
@@ -99,13 +100,18 @@ def measure(url: str, repeats: int) -> list[PageCost]:
             client.get(page.path, headers=headers)  # warm: templates compiled, pool filled
             times, counts = [], []
             for _ in range(repeats):
-                took, statements, answer = counted.timed(lambda: client.get(page.path, headers=headers))
+                took, statements, answer = counted.timed(
+                    lambda: client.get(page.path, headers=headers)
+                )
                 times.append(took)
                 counts.append(statements)
                 if answer.status_code != 200:
                     raise RuntimeError(f"{page.name} answered {answer.status_code}")
-            costs.append(PageCost(page, statistics.median(times) * 1000, max(counts),
-                                  len(answer.data) / 1024))
+            costs.append(
+                PageCost(
+                    page, statistics.median(times) * 1000, max(counts), len(answer.data) / 1024
+                )
+            )
         return costs
 
 
@@ -119,22 +125,30 @@ class TapCost:
 def measure_taps(url: str, team: LoadTeam, cycles: int) -> list[TapCost]:
     """Whole cycles (assign, accept, en route, on scene, clear) by one team, as htmx sends
     them; the first cycle warms up and is not counted."""
-    calls = iter(team.incident_ids[team.next_incident:])
+    calls = iter(team.incident_ids[team.next_incident :])
     username, call_sign = team.username, team.call_sign
     times, counts = defaultdict(list), defaultdict(list)
     with Counted(url) as counted:
-        (phone, phone_token), (desk, desk_token) = counted.client(username), counted.client("dispatch")
+        (phone, phone_token), (desk, desk_token) = (
+            counted.client(username),
+            counted.client("dispatch"),
+        )
         card = phone.get("/field/card", headers={"HX-Request": "true"}).get_data(as_text=True)
         for cycle in range(cycles + 1):
             for _ in range(5):
                 action, version = next_step(card), VERSION.search(card).group(1)
                 if action == "assign":
                     data = {"csrf_token": desk_token, "team": call_sign, "version": version}
-                    request = lambda: desk.post(f"/dispatch/incidents/{next(calls)}/assign", data=data)
+                    request = lambda: desk.post(
+                        f"/dispatch/incidents/{next(calls)}/assign", data=data
+                    )
                     expected = 303
                 else:
-                    data = {"csrf_token": phone_token, "version": version,
-                            "client_uuid": str(uuid.uuid4())}
+                    data = {
+                        "csrf_token": phone_token,
+                        "version": version,
+                        "client_uuid": str(uuid.uuid4()),
+                    }
                     path = "/field/status"
                     if action == "clear":
                         path = "/field/outcome"
@@ -149,15 +163,21 @@ def measure_taps(url: str, team: LoadTeam, cycles: int) -> list[TapCost]:
                 if cycle:
                     times[action].append(took)
                     counts[action].append(statements)
-                card = (answer.get_data(as_text=True) if action != "assign" else
-                        phone.get("/field/card", headers={"HX-Request": "true"}).get_data(as_text=True))
+                card = (
+                    answer.get_data(as_text=True)
+                    if action != "assign"
+                    else phone.get("/field/card", headers={"HX-Request": "true"}).get_data(
+                        as_text=True
+                    )
+                )
     return [TapCost(a, statistics.median(times[a]) * 1000, max(counts[a])) for a in times]
 
 
 def _sign_in(client, username: str) -> str:
     token = csrf_token(client.get("/login").get_data(as_text=True))
-    answer = client.post("/login", data={"csrf_token": token, "username": username,
-                                         "password": PASSWORD})
+    answer = client.post(
+        "/login", data={"csrf_token": token, "username": username, "password": PASSWORD}
+    )
     if answer.status_code != 303:
         raise RuntimeError(f"signing in as {username} answered {answer.status_code}")
     return token  # the session keeps its CSRF secret through sign-in

@@ -23,7 +23,10 @@ from .servers import DEMO_PASSWORD, Gunicorn, demo_server
 
 
 def main(runs: int) -> None:
-    with tempfile.TemporaryDirectory() as folder, demo_server(Path(folder), Gunicorn(threads=4)) as url:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        demo_server(Path(folder), Gunicorn(threads=4)) as url,
+    ):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
             phone = browser.new_context(**p.devices["Pixel 7"]).new_page()
@@ -61,7 +64,9 @@ def main(runs: int) -> None:
     print(f"runs: {runs}")
     print(f"hand-off: {taps} taps, {typed} characters typed (urgency left at its default)")
     print(f"baseline, reload the responder's screen: median {b * 1000:.0f} ms")
-    print(f"hand-off, automated (no human pauses): median {h * 1000:.0f} ms = {h / b:.1f} x baseline")
+    print(
+        f"hand-off, automated (no human pauses): median {h * 1000:.0f} ms = {h / b:.1f} x baseline"
+    )
 
 
 if __name__ == "__main__":

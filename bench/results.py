@@ -10,10 +10,10 @@ import platform
 import sqlite3
 import statistics
 import subprocess
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "<!-- bench:harness:start (written by python -m bench; edits inside are overwritten) -->"
@@ -29,7 +29,9 @@ class Goal:
 
 
 def at_least(limit: float, unit: str = "") -> Goal:
-    return Goal(f">= {limit:g}{unit}", lambda v: v >= limit, lambda v: limit / v if v else float("inf"))
+    return Goal(
+        f">= {limit:g}{unit}", lambda v: v >= limit, lambda v: limit / v if v else float("inf")
+    )
 
 
 def below(limit: float, unit: str = "") -> Goal:
@@ -44,13 +46,13 @@ def at_most(limit: float, unit: str = "") -> Goal:
 class Figure:
     key: str  # stable name, e.g. "tap.p95@10x"
     label: str
-    value: Optional[float]
+    value: float | None
     unit: str
-    goal: Optional[Goal] = None
+    goal: Goal | None = None
     note: str = ""
 
     @property
-    def met(self) -> Optional[bool]:
+    def met(self) -> bool | None:
         if self.goal is None:
             return None
         return self.value is not None and self.goal.check(self.value)
@@ -73,7 +75,7 @@ def format_number(value: float) -> str:
     return f"{value:.3f}"
 
 
-def percentile(values: list[float], q: float) -> Optional[float]:
+def percentile(values: list[float], q: float) -> float | None:
     """The q-th percentile (0-100), nearest rank; None for no values."""
     if not values:
         return None
@@ -82,7 +84,7 @@ def percentile(values: list[float], q: float) -> Optional[float]:
     return ordered[int(rank) - 1]
 
 
-def median(values: list[float]) -> Optional[float]:
+def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
@@ -90,7 +92,7 @@ def median(values: list[float]) -> Optional[float]:
 class Report:
     """Everything one run measured, plus the tables that explain the headline figures."""
 
-    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
     settings: dict = field(default_factory=dict)
     figures: list[Figure] = field(default_factory=list)
     tables: list[tuple[str, list[str], list[list[str]]]] = field(default_factory=list)
@@ -100,7 +102,7 @@ class Report:
     def add(self, *figures: Figure) -> None:
         self.figures.extend(figures)
 
-    def get(self, key: str) -> Optional[Figure]:
+    def get(self, key: str) -> Figure | None:
         return next((f for f in self.figures if f.key == key), None)
 
     def table(self, title: str, header: list[str], rows: list[list[str]]) -> None:
@@ -110,18 +112,22 @@ class Report:
     def missed(self) -> list[Figure]:
         return [f for f in self.figures if f.met is False]
 
-    def worst(self) -> Optional[Figure]:
+    def worst(self) -> Figure | None:
         missed = [f for f in self.missed if f.value is not None]
         return max(missed, key=lambda f: f.goal.miss(f.value), default=None) or (
-            self.missed[0] if self.missed else None)
+            self.missed[0] if self.missed else None
+        )
 
     def as_json(self) -> dict:
         return {
             "started": self.started.isoformat(),
             "settings": self.settings,
             "figures": [
-                {**{k: v for k, v in asdict(f).items() if k != "goal"},
-                 "goal": f.goal.text if f.goal else None, "met": f.met}
+                {
+                    **{k: v for k, v in asdict(f).items() if k != "goal"},
+                    "goal": f.goal.text if f.goal else None,
+                    "met": f.met,
+                }
                 for f in self.figures
             ],
         }
@@ -146,14 +152,23 @@ class Report:
                 verdict = "yes" if f.met else "**no**"
                 lines.append(f"| {f.label} | {f.shown()} | {f.goal.text} | {verdict} |")
         worst = self.worst()
-        lines += ["", f"Worst offender: {worst.label} ({worst.shown()}, goal {worst.goal.text})."
-                  if worst else "Every goal met."]
+        lines += [
+            "",
+            f"Worst offender: {worst.label} ({worst.shown()}, goal {worst.goal.text})."
+            if worst
+            else "Every goal met.",
+        ]
         lines += ["", "### Every figure", "", "| figure | measured | note |", "| --- | --- | --- |"]
         for f in self.figures:
             lines.append(f"| {f.label} | {f.shown()} | {f.note} |")
         for title, header, rows in self.tables:
-            lines += ["", f"### {title}", "", "| " + " | ".join(header) + " |",
-                      "|" + " --- |" * len(header)]
+            lines += [
+                "",
+                f"### {title}",
+                "",
+                "| " + " | ".join(header) + " |",
+                "|" + " --- |" * len(header),
+            ]
             lines += ["| " + " | ".join(row) + " |" for row in rows]
         if self.notes:
             lines += ["", "### Notes", "", *[f"- {n}" for n in self.notes]]
@@ -166,7 +181,7 @@ def write_section(path: Path, section: str) -> None:
     old = path.read_text() if path.exists() else "# Benchmark results\n\n"
     if START in old and END in old:
         before = old[: old.index(START)]
-        after = old[old.index(END) + len(END):].lstrip("\n")
+        after = old[old.index(END) + len(END) :].lstrip("\n")
         new = before + section + ("\n" + after if after else "")
     else:
         new = old.rstrip("\n") + "\n\n" + section
@@ -179,10 +194,19 @@ def write_json(path: Path, report: Report) -> None:
 
 def commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         return out + ("+uncommitted changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -199,5 +223,7 @@ def machine() -> str:
     load = ""
     if hasattr(os, "getloadavg"):
         load = f", load average {os.getloadavg()[0]:.2f} at the start"
-    return (f"{os.cpu_count()} cores{memory}{load}; {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    return (
+        f"{os.cpu_count()} cores{memory}{load}; {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )

@@ -8,10 +8,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_SECRET = "bench-only-secret-not-for-production"
@@ -30,8 +30,15 @@ class Gunicorn:
         return f"gunicorn --workers {self.workers} --worker-class gthread --threads {self.threads}"
 
     def arguments(self) -> list[str]:
-        return ["--workers", str(self.workers), "--worker-class", "gthread", "--threads", str(self.threads),
-                *(["--access-logfile", "-"] if self.access_log else [])]
+        return [
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(self.threads),
+            *(["--access-logfile", "-"] if self.access_log else []),
+        ]
 
 
 def free_port() -> int:
@@ -55,8 +62,14 @@ def demo_env(database_url: str, **settings: str) -> dict:
 
 def flask_cli(env: dict, *args: str) -> str:
     """Run `flask --app app ARGS` on env's database; returns what it printed."""
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def seed_demo(env: dict) -> None:
@@ -75,14 +88,27 @@ def demo_server(folder: Path, config: Gunicorn = Gunicorn(), **settings: str) ->
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict, config: Gunicorn, log: Path, ready_path: str) -> Iterator[str]:
+def gunicorn(
+    app_spec: str, env: dict, config: Gunicorn, log: Path, ready_path: str
+) -> Iterator[str]:
     """Serve `app_spec` on a free port until the block ends; yields the base URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with open(log, "a") as log_file:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", *config.arguments(), app_spec],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                *config.arguments(),
+                app_spec,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
@@ -102,7 +128,7 @@ def _wait_until_ready(url: str, server: subprocess.Popen, log: Path) -> None:
             return  # it answers
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start:\n{log.read_text()[-3000:]}")
+                raise RuntimeError(f"server did not start:\n{log.read_text()[-3000:]}") from None
             time.sleep(0.2)
 
 

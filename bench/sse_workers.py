@@ -64,17 +64,39 @@ class Server:
         db = folder / "bench.db"
         db.unlink(missing_ok=True)
         self.env = {
-            **os.environ, "DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "bench",
-            "HEART_INSECURE_COOKIES": "1", "HEART_PASSWORD": PASSWORD,
-            "HEART_SERVICE_HOURS": "00:00-24:00", "HEART_LIVE_STREAM_SECONDS": "600",
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{db}",
+            "SECRET_KEY": "bench",
+            "HEART_INSECURE_COOKIES": "1",
+            "HEART_PASSWORD": PASSWORD,
+            "HEART_SERVICE_HOURS": "00:00-24:00",
+            "HEART_LIVE_STREAM_SECONDS": "600",
         }
         flask = [PYTHON, "-m", "flask", "--app", "app"]
-        subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=self.env, check=True, capture_output=True)
-        subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=self.env, check=True, capture_output=True)
+        subprocess.run(
+            [*flask, "db", "upgrade"], cwd=ROOT, env=self.env, check=True, capture_output=True
+        )
+        subprocess.run(
+            [*flask, "seed-demo"], cwd=ROOT, env=self.env, check=True, capture_output=True
+        )
         self.log = open(folder / "server.log", "w")
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2",
-             *args, "app:app"], cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--graceful-timeout",
+                "2",
+                *args,
+                "app:app",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -82,7 +104,7 @@ class Server:
                 return
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError("server did not start")
+                    raise RuntimeError("server did not start") from None
                 time.sleep(0.2)
 
     def stop(self):
@@ -104,8 +126,11 @@ class Dispatcher:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         page = self.opener.open(f"{url}/login").read().decode()
         token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-        board = self.post("/login", {"username": "dispatch", "password": PASSWORD, "csrf_token": token},
-                          htmx=False)
+        board = self.post(
+            "/login",
+            {"username": "dispatch", "password": PASSWORD, "csrf_token": token},
+            htmx=False,
+        )
         self.token = re.search(r'"X-CSRFToken": "([^"]+)"', board).group(1)
 
     def get(self, path: str, timeout: float = 5) -> str:
@@ -113,7 +138,9 @@ class Dispatcher:
 
     def post(self, path: str, data: dict, timeout: float = 5, htmx: bool = True) -> str:
         body = urllib.parse.urlencode(data).encode()
-        request = urllib.request.Request(f"{self.url}{path}", body, headers={"HX-Request": "true"} if htmx else {})
+        request = urllib.request.Request(
+            f"{self.url}{path}", body, headers={"HX-Request": "true"} if htmx else {}
+        )
         if hasattr(self, "token"):
             request.add_header("X-CSRFToken", self.token)
         return self.opener.open(request, timeout=timeout).read().decode()
@@ -124,8 +151,12 @@ class Dispatcher:
 
 def open_stream(port: int, cookie: str) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port))
-    sock.sendall((f"GET /live/events HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
-                  "Accept: text/event-stream\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"GET /live/events HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+            "Accept: text/event-stream\r\n\r\n"
+        ).encode()
+    )
     return sock
 
 
@@ -144,7 +175,9 @@ def board_latency(dispatcher: Dispatcher, count: int) -> tuple[list[float], int]
     return times, timeouts
 
 
-def feed_latency(server: Server, dispatcher: Dispatcher, incident: str, count: int) -> tuple[list[float], int]:
+def feed_latency(
+    server: Server, dispatcher: Dispatcher, incident: str, count: int
+) -> tuple[list[float], int]:
     """From posting a status change to its event arriving on an open stream."""
     sock = open_stream(server.port, dispatcher.cookie())
     sock.settimeout(5)
@@ -191,10 +224,16 @@ def feed_latency(server: Server, dispatcher: Dispatcher, incident: str, count: i
 
 
 def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else (values[0] if values else float("nan"))
+    return (
+        statistics.quantiles(values, n=20)[18]
+        if len(values) >= 2
+        else (values[0] if values else float("nan"))
+    )
 
 
-def run(setup: str, args: list[str], stream_counts: list[int], requests: int, taps: int) -> list[dict]:
+def run(
+    setup: str, args: list[str], stream_counts: list[int], requests: int, taps: int
+) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         server = Server(args, Path(folder))
@@ -209,14 +248,24 @@ def run(setup: str, args: list[str], stream_counts: list[int], requests: int, ta
                 time.sleep(1.0)
                 board, timeouts = board_latency(dispatcher, requests)
                 feed, lost = feed_latency(server, dispatcher, incident, taps)
-                rows.append({"setup": setup, "streams": count, "board_median": statistics.median(board),
-                             "board_p95": p95(board), "timeouts": timeouts,
-                             "feed_median": statistics.median(feed) if feed else float("nan"),
-                             "feed_p95": p95(feed) if feed else float("nan"), "lost": lost})
-                print(f"  {setup:14} {count:5} streams: board median {rows[-1]['board_median']:7.1f} ms "
-                      f"p95 {rows[-1]['board_p95']:7.1f} ms timeouts {timeouts:2}; feed median "
-                      f"{rows[-1]['feed_median']:7.1f} ms p95 {rows[-1]['feed_p95']:7.1f} ms lost {lost}",
-                      flush=True)
+                rows.append(
+                    {
+                        "setup": setup,
+                        "streams": count,
+                        "board_median": statistics.median(board),
+                        "board_p95": p95(board),
+                        "timeouts": timeouts,
+                        "feed_median": statistics.median(feed) if feed else float("nan"),
+                        "feed_p95": p95(feed) if feed else float("nan"),
+                        "lost": lost,
+                    }
+                )
+                print(
+                    f"  {setup:14} {count:5} streams: board median {rows[-1]['board_median']:7.1f} ms "
+                    f"p95 {rows[-1]['board_p95']:7.1f} ms timeouts {timeouts:2}; feed median "
+                    f"{rows[-1]['feed_median']:7.1f} ms p95 {rows[-1]['feed_p95']:7.1f} ms lost {lost}",
+                    flush=True,
+                )
             for sock in held:
                 sock.close()
         finally:
@@ -225,7 +274,9 @@ def run(setup: str, args: list[str], stream_counts: list[int], requests: int, ta
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--setups", nargs="+", default=list(SETUPS), choices=list(SETUPS))
     parser.add_argument("--streams", nargs="+", type=int, default=[0, 16, 100, 400])
     parser.add_argument("--requests", type=int, default=30)
@@ -235,17 +286,23 @@ def main() -> int:
     rows = []
     for setup in options.setups:
         print(f"{setup}:", flush=True)
-        rows += run(setup, SETUPS[setup], sorted(set([0, *options.streams])), options.requests, options.taps)
+        rows += run(
+            setup, SETUPS[setup], sorted(set([0, *options.streams])), options.requests, options.taps
+        )
 
-    print("\n| set-up | open streams | board median ms (x baseline) | board p95 ms (x baseline) | "
-          "board time-outs | feed median ms | feed p95 ms | events lost |")
+    print(
+        "\n| set-up | open streams | board median ms (x baseline) | board p95 ms (x baseline) | "
+        "board time-outs | feed median ms | feed p95 ms | events lost |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         base = next(r for r in rows if r["setup"] == row["setup"] and r["streams"] == 0)
-        print(f"| {row['setup']} | {row['streams']} | {row['board_median']:.1f} "
-              f"(x{row['board_median'] / base['board_median']:.1f}) | {row['board_p95']:.1f} "
-              f"(x{row['board_p95'] / base['board_p95']:.1f}) | {row['timeouts']}/{options.requests} | "
-              f"{row['feed_median']:.0f} | {row['feed_p95']:.0f} | {row['lost']}/{options.taps} |")
+        print(
+            f"| {row['setup']} | {row['streams']} | {row['board_median']:.1f} "
+            f"(x{row['board_median'] / base['board_median']:.1f}) | {row['board_p95']:.1f} "
+            f"(x{row['board_p95'] / base['board_p95']:.1f}) | {row['timeouts']}/{options.requests} | "
+            f"{row['feed_median']:.0f} | {row['feed_p95']:.0f} | {row['lost']}/{options.taps} |"
+        )
     return 0
 
 

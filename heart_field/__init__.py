@@ -2,16 +2,17 @@
 
 import os
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, cli, headers, intake, logs, pwa
+from . import access, cli, headers, logs, pwa
 from .auth import idle
 from .config import INSTANCE_DIR, Config
+from .domain import intake
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .models import utcnow
 
@@ -65,8 +66,17 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from .reports.audit import bp as audit_bp
     from .reports.routes import bp as reports_bp
 
-    for blueprint in (auth_bp, field_bp, dispatch_bp, live_bp, navigation_bp, reports_bp, audit_bp,
-                      api_bp, admin_bp):
+    for blueprint in (
+        auth_bp,
+        field_bp,
+        dispatch_bp,
+        live_bp,
+        navigation_bp,
+        reports_bp,
+        audit_bp,
+        api_bp,
+        admin_bp,
+    ):
         app.register_blueprint(blueprint)
 
     pwa.init_app(app)
@@ -129,8 +139,9 @@ def _register_error_handlers(app: Flask) -> None:
                 if key.lower() != "content-type":
                     response.headers[key] = value
             return response, code
-        return render_template("error.html", code=code, message=message,
-                               request_id=logs.request_id()), code
+        return render_template(
+            "error.html", code=code, message=message, request_id=logs.request_id()
+        ), code
 
     for code in messages:
         app.register_error_handler(code, handle)

@@ -7,7 +7,7 @@ view forgets them: a call that is not the user's answers 404, never revealing it
 """
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
@@ -89,8 +89,11 @@ def _end_session_past_its_lifetime() -> bool:
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     # With the user's team: a responder's every request needs it (one query, not two).
-    user = (db.session.get(User, int(user_id), options=[joinedload(User.team)])
-            if user_id.isdigit() else None)
+    user = (
+        db.session.get(User, int(user_id), options=[joinedload(User.team)])
+        if user_id.isdigit()
+        else None
+    )
     return user if user is not None and user.active else None
 
 

@@ -1,8 +1,6 @@
 """Recording who saw or exported personal details. Call record() in the same transaction
 as the read it describes, then commit with it."""
 
-from typing import Optional
-
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent, User
@@ -10,11 +8,11 @@ from .models import AuditEvent, User
 
 def record(
     session: Session,
-    actor: Optional[User],
+    actor: User | None,
     action: str,
     object_type: str,
     object_id: object = None,
-    detail: Optional[str] = None,
+    detail: str | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
         actor_id=actor.id if actor else None,

@@ -19,7 +19,8 @@ def backup_sqlite(engine: Engine, target: Path) -> dict[str, int]:
     """Copy the database to `target` (which must not exist); returns each table's rows."""
     if engine.dialect.name != "sqlite":
         raise BackupRefused(
-            "This database is PostgreSQL: take a copy with pg_dump (see README, Back-up).")
+            "This database is PostgreSQL: take a copy with pg_dump (see README, Back-up)."
+        )
     if target.exists():
         raise BackupRefused(f"{target} already exists; choose a new file name.")
     source = engine.raw_connection()
@@ -46,7 +47,9 @@ def row_counts(url: str) -> dict[str, int]:
         tables = MetaData()
         tables.reflect(engine)
         with engine.connect() as connection:
-            return {name: connection.scalar(select(func.count()).select_from(table))
-                    for name, table in sorted(tables.tables.items())}
+            return {
+                name: connection.scalar(select(func.count()).select_from(table))
+                for name, table in sorted(tables.tables.items())
+            }
     finally:
         engine.dispose()

@@ -90,7 +90,9 @@ def create_token(name):
     if not name or len(name) > 80:
         raise click.UsageError("Give the token a name of 1 to 80 characters.")
     _token, secret = tokens.issue(db.session, name)
-    click.echo(f"API token for {name} (shown once; store it in the CAD system's secrets):", err=True)
+    click.echo(
+        f"API token for {name} (shown once; store it in the CAD system's secrets):", err=True
+    )
     click.echo(secret)
 
 
@@ -102,7 +104,9 @@ def seed_demo(if_empty):
         if if_empty:
             click.echo("The database already has users; demo data left as it is.")
             return
-        raise click.ClickException("The database already has users; seed-demo fills only an empty one.")
+        raise click.ClickException(
+            "The database already has users; seed-demo fills only an empty one."
+        )
     from .demo import seed
 
     logins = seed(db.session, os.environ.get("HEART_PASSWORD", "demo-shift"))

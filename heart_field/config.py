@@ -54,8 +54,12 @@ class Config:
     # Absolute: a sign-in lasts a shift and an hour, however busy the session is.
     HEART_SESSION_MAX_AGE = PERMANENT_SESSION_LIFETIME
     # Failed sign-ins allowed per account, and per network address (an ECC office shares one).
-    HEART_SIGNIN_LIMIT_ACCOUNT = os.environ.get("HEART_SIGNIN_LIMIT_ACCOUNT", "5 per minute; 20 per hour")
-    HEART_SIGNIN_LIMIT_ADDRESS = os.environ.get("HEART_SIGNIN_LIMIT_ADDRESS", "20 per minute; 100 per hour")
+    HEART_SIGNIN_LIMIT_ACCOUNT = os.environ.get(
+        "HEART_SIGNIN_LIMIT_ACCOUNT", "5 per minute; 20 per hour"
+    )
+    HEART_SIGNIN_LIMIT_ADDRESS = os.environ.get(
+        "HEART_SIGNIN_LIMIT_ADDRESS", "20 per minute; 100 per hour"
+    )
     RATELIMIT_HEADERS_ENABLED = True  # a refused sign-in says when to retry (Retry-After)
     MAX_CONTENT_LENGTH = 1024 * 1024
     # Reverse proxies in front that set X-Forwarded-For/-Proto (0: none, the client is direct).

@@ -25,7 +25,9 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, storage_uri=os.environ.get("HEART_RATELIMIT_STORAGE", "memory://"))
+limiter = Limiter(
+    key_func=get_remote_address, storage_uri=os.environ.get("HEART_RATELIMIT_STORAGE", "memory://")
+)
 
 
 @event.listens_for(Engine, "connect")

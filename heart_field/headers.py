@@ -10,7 +10,7 @@ tile host when HEART_TILE_URL is set.
 from flask import Flask
 from flask_talisman import Talisman
 
-from .mapping import tile_host
+from .domain.mapping import tile_host
 
 SELF = "'self'"
 

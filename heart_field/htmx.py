@@ -5,7 +5,9 @@ from flask import render_template, request
 
 def is_partial() -> bool:
     """An htmx request for a fragment (a boosted navigation still wants the whole page)."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    return (
+        request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    )
 
 
 def render_page(page: str, fragment: str, status: int = 200, **context):

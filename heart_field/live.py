@@ -31,7 +31,7 @@ import json
 import logging
 import threading
 import time
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from flask import Blueprint, Response, abort, current_app, has_app_context, request
 from flask_login import current_user
@@ -77,13 +77,16 @@ def begin_feed_write(session: Session) -> None:
 
 
 def events_after(
-    session: Session, cursor: int, team_id: Optional[int] = None, limit: int = 200
+    session: Session, cursor: int, team_id: int | None = None, limit: int = 200
 ) -> list[StatusEvent]:
     """Feed entries after the cursor, in id order, with their team loaded. Reading by id is
     safe because every writer takes turns (begin_feed_write), so ids appear in order."""
     query = (
-        select(StatusEvent).options(joinedload(StatusEvent.team))
-        .where(StatusEvent.id > cursor).order_by(StatusEvent.id).limit(limit)
+        select(StatusEvent)
+        .options(joinedload(StatusEvent.team))
+        .where(StatusEvent.id > cursor)
+        .order_by(StatusEvent.id)
+        .limit(limit)
     )
     if team_id is not None:
         query = query.where(StatusEvent.team_id == team_id)
@@ -95,9 +98,15 @@ def latest_cursor(session: Session) -> int:
 
 
 def signal(
-    session: Session, team: Team, kind: str, actor: Optional[User], client_uuid: str,
-    incident_id: Optional[int] = None, detail: Optional[str] = None,
-    lat: Optional[float] = None, lon: Optional[float] = None,
+    session: Session,
+    team: Team,
+    kind: str,
+    actor: User | None,
+    client_uuid: str,
+    incident_id: int | None = None,
+    detail: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
 ) -> StatusEvent:
     """Append a feed entry that changes no status (backup, acknowledgements); commits.
     A client UUID seen before answers with its first entry (double taps, offline replays)."""
@@ -109,9 +118,19 @@ def signal(
         return earlier
     now = utcnow()
     event = StatusEvent(
-        team_id=team.id, incident_id=incident_id, actor_id=actor.id if actor else None,
-        action=kind, from_status=team.status, to_status=team.status, team_version=team.version,
-        occurred_at=now, received_at=now, client_uuid=client_uuid, detail=detail, lat=lat, lon=lon,
+        team_id=team.id,
+        incident_id=incident_id,
+        actor_id=actor.id if actor else None,
+        action=kind,
+        from_status=team.status,
+        to_status=team.status,
+        team_version=team.version,
+        occurred_at=now,
+        received_at=now,
+        client_uuid=client_uuid,
+        detail=detail,
+        lat=lat,
+        lon=lon,
     )
     session.add(event)
     session.commit()
@@ -129,8 +148,11 @@ def open_backups(session: Session) -> dict[int, StatusEvent]:
     ).all()
     for kind, team_id, event_id in rows:
         latest[kind][team_id] = event_id
-    waiting = [event_id for team_id, event_id in latest[BACKUP].items()
-               if event_id > latest[BACKUP_ACK].get(team_id, 0)]
+    waiting = [
+        event_id
+        for team_id, event_id in latest[BACKUP].items()
+        if event_id > latest[BACKUP_ACK].get(team_id, 0)
+    ]
     if not waiting:
         return {}
     events = session.scalars(select(StatusEvent).where(StatusEvent.id.in_(waiting)))
@@ -141,7 +163,8 @@ def last_signal_times(session: Session, kind: str) -> dict[int, object]:
     """team id -> when it last had this kind of entry."""
     rows = session.execute(
         select(StatusEvent.team_id, func.max(StatusEvent.received_at))
-        .where(StatusEvent.action == kind).group_by(StatusEvent.team_id)
+        .where(StatusEvent.action == kind)
+        .group_by(StatusEvent.team_id)
     ).all()
     return dict(rows)
 
@@ -153,10 +176,14 @@ bp = Blueprint("live", __name__, url_prefix="/live")
 
 def _payload(event: StatusEvent, call_sign: str) -> str:
     """What a client needs to know something changed: no personal details."""
-    return json.dumps({
-        "team": call_sign, "action": event.action, "status": event.to_status,
-        "incident": event.incident_id,
-    })
+    return json.dumps(
+        {
+            "team": call_sign,
+            "action": event.action,
+            "status": event.to_status,
+            "incident": event.incident_id,
+        }
+    )
 
 
 def format_event(event: StatusEvent, call_sign: str) -> str:
@@ -205,7 +232,7 @@ class Bell:
     def __init__(self, app):
         self.app = app
         self.latest = 0  # the newest id read
-        self._floor: Optional[int] = None  # the memory holds every event after this id
+        self._floor: int | None = None  # the memory holds every event after this id
         self._recent: list[tuple[int, int, str]] = []  # (id, team id, SSE text)
         self._changed = threading.Condition()
         self._waiting = 0
@@ -216,13 +243,16 @@ class Bell:
         """Read now: this process has just written an event."""
         self._poked.set()
 
-    def since(self, cursor: int, team_id: Optional[int]) -> Optional[tuple[list[str], int]]:
+    def since(self, cursor: int, team_id: int | None) -> tuple[list[str], int] | None:
         """(messages after cursor, new cursor) from memory, or None when memory does not reach back."""
         with self._changed:
             if not self._running or self._floor is None or cursor < self._floor:
                 return None
-            chunks = [text for event_id, team, text in self._recent
-                      if event_id > cursor and (team_id is None or team == team_id)]
+            chunks = [
+                text
+                for event_id, team, text in self._recent
+                if event_id > cursor and (team_id is None or team == team_id)
+            ]
             return chunks, max(cursor, self.latest)
 
     def wait_past(self, mark: int, timeout: float) -> None:
@@ -252,12 +282,14 @@ class Bell:
             if not found:
                 return
             call_signs = dict(db.session.execute(select(Team.id, Team.call_sign)).all())
-            fresh = [(e.id, e.team_id, format_event(e, call_signs.get(e.team_id, ""))) for e in found]
+            fresh = [
+                (e.id, e.team_id, format_event(e, call_signs.get(e.team_id, ""))) for e in found
+            ]
         with self._changed:
             self._recent.extend(fresh)
             if len(self._recent) > self.KEEP:
                 dropped = self._recent[: len(self._recent) - self.KEEP]
-                self._recent = self._recent[len(dropped):]
+                self._recent = self._recent[len(dropped) :]
                 self._floor = dropped[-1][0]
             self.latest = fresh[-1][0]
             self._changed.notify_all()
@@ -297,7 +329,7 @@ def bell_for(app) -> Bell:
         return bell
 
 
-def _stream(app, cursor: int, team_id: Optional[int]) -> Iterator[str]:
+def _stream(app, cursor: int, team_id: int | None) -> Iterator[str]:
     lifetime = app.config["HEART_LIVE_STREAM_SECONDS"]
     heartbeat = app.config["HEART_LIVE_HEARTBEAT_SECONDS"]
     bell = bell_for(app)
@@ -312,7 +344,9 @@ def _stream(app, cursor: int, team_id: Optional[int]) -> Iterator[str]:
         else:
             with app.app_context():
                 found = events_after(db.session, cursor, team_id)
-                call_signs = dict(db.session.execute(select(Team.id, Team.call_sign)).all()) if found else {}
+                call_signs = (
+                    dict(db.session.execute(select(Team.id, Team.call_sign)).all()) if found else {}
+                )
                 chunks = [format_event(e, call_signs.get(e.team_id, "")) for e in found]
             if found:
                 cursor = found[-1].id
@@ -329,5 +363,7 @@ def _stream(app, cursor: int, team_id: Optional[int]) -> Iterator[str]:
         if left <= 0:
             return
         # A team's stream read from the database has seen everything up to `mark`, its own or not.
-        bell.wait_past(cursor if team_id is None or remembered is not None else max(cursor, mark),
-                       min(left, heartbeat))
+        bell.wait_past(
+            cursor if team_id is None or remembered is not None else max(cursor, mark),
+            min(left, heartbeat),
+        )

@@ -30,13 +30,17 @@ def common_passwords() -> frozenset[str]:
 def check_new_password(password: str, username: str = "") -> None:
     """Raise PasswordRejected unless the password may be used."""
     if len(password) < MIN_LENGTH:
-        raise PasswordRejected(f"Use at least {MIN_LENGTH} characters: a few words make a good one.")
+        raise PasswordRejected(
+            f"Use at least {MIN_LENGTH} characters: a few words make a good one."
+        )
     if len(password) > MAX_LENGTH:
         raise PasswordRejected(f"Use at most {MAX_LENGTH} characters.")
     folded = password.strip().lower()
     if folded in common_passwords() or folded.replace(" ", "") in common_passwords():
-        raise PasswordRejected("That password is on a list of common passwords that attackers "
-                               "try first. Choose another.")
+        raise PasswordRejected(
+            "That password is on a list of common passwords that attackers "
+            "try first. Choose another."
+        )
     if username and username.lower() in folded:
         raise PasswordRejected("The password must not contain the username.")
 

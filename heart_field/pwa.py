@@ -48,6 +48,8 @@ def service_worker():
 @public
 def favicon():
     return send_from_directory(
-        Path(current_app.static_folder) / "icons", "favicon.ico", mimetype="image/vnd.microsoft.icon",
+        Path(current_app.static_folder) / "icons",
+        "favicon.ico",
+        mimetype="image/vnd.microsoft.icon",
         max_age=86400,
     )

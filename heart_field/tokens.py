@@ -8,7 +8,6 @@ as safe as a slow one here and lets every request be checked with one indexed lo
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,17 +23,18 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def issue(session: Session, name: str, actor: Optional[User] = None) -> tuple[ApiToken, str]:
+def issue(session: Session, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
     """Create a token and commit; the clear token is returned here and never again."""
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=name, token_hash=hash_token(secret),
-                     created_by_id=actor.id if actor else None)
+    token = ApiToken(
+        name=name, token_hash=hash_token(secret), created_by_id=actor.id if actor else None
+    )
     session.add(token)
     session.commit()
     return token, secret
 
 
-def authenticate(session: Session, secret: str) -> Optional[ApiToken]:
+def authenticate(session: Session, secret: str) -> ApiToken | None:
     """The active token with this secret, its last use recorded; None if unknown or revoked."""
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if token is None or not token.active:
@@ -46,7 +46,7 @@ def authenticate(session: Session, secret: str) -> Optional[ApiToken]:
     return token
 
 
-def revoke(session: Session, token: ApiToken, actor: Optional[User] = None) -> None:
+def revoke(session: Session, token: ApiToken, actor: User | None = None) -> None:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         token.revoked_by_id = actor.id if actor else None

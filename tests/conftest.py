@@ -59,8 +59,13 @@ def make_team(call_sign="CR-1", unit="community_response", lat=35.994, lon=-78.8
 
 
 def make_user(username, role, team=None, discipline=None) -> User:
-    user = User(username=username, display_name=username.title(), role=role, team=team,
-                discipline=discipline)
+    user = User(
+        username=username,
+        display_name=username.title(),
+        role=role,
+        team=team,
+        discipline=discipline,
+    )
     user.set_password(PASSWORD)
     db.session.add(user)
     db.session.commit()
@@ -68,9 +73,16 @@ def make_user(username, role, team=None, discipline=None) -> User:
 
 
 def make_incident(cad="D1", **fields) -> Incident:
-    values = dict(cad_number=cad, call_type="welfare_check", priority=2,
-                  address="737 Ninth St, Durham, NC 27705", lat=36.009004, lon=-78.922177,
-                  within_city_limits=True, narrative="Man sitting outside for hours.")
+    values = dict(
+        cad_number=cad,
+        call_type="welfare_check",
+        priority=2,
+        address="737 Ninth St, Durham, NC 27705",
+        lat=36.009004,
+        lon=-78.922177,
+        within_city_limits=True,
+        narrative="Man sitting outside for hours.",
+    )
     values.update(fields)
     incident = Incident(**values)
     db.session.add(incident)

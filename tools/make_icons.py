@@ -19,8 +19,14 @@ def heart(draw: ImageDraw.ImageDraw, cx: float, cy: float, size: float) -> None:
     top = cy - size * 0.30
     draw.ellipse((cx - 2 * r, top - r, cx, top + r), fill=WHITE)
     draw.ellipse((cx, top - r, cx + 2 * r, top + r), fill=WHITE)
-    draw.polygon([(cx - 2 * r + r * 0.07, top + r * 0.37), (cx + 2 * r - r * 0.07, top + r * 0.37),
-                  (cx, cy + size * 0.45)], fill=WHITE)
+    draw.polygon(
+        [
+            (cx - 2 * r + r * 0.07, top + r * 0.37),
+            (cx + 2 * r - r * 0.07, top + r * 0.37),
+            (cx, cy + size * 0.45),
+        ],
+        fill=WHITE,
+    )
 
 
 def icon(px: int, maskable: bool) -> Image.Image:

@@ -3,6 +3,6 @@
 DESCRIPTION = (
     "HEART Field's interface for the Durham ECC's computer-aided dispatch system. "
     "Every request but this document carries `Authorization: Bearer <token>`. "
-    "Errors are JSON `{\"error\": code, \"message\": text}` with a 4xx status. "
+    'Errors are JSON `{"error": code, "message": text}` with a 4xx status. '
     "`POST /incidents` is idempotent by `cad_number`."
 )

@@ -3,9 +3,10 @@ operation's pydantic models, and build_document() turns the same declarations (a
 app's URL map) into the OpenAPI 3.1 document, so the document cannot drift from the code."""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Callable, Optional
+from typing import Any
 
 from flask import Flask, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
@@ -31,8 +32,14 @@ ERROR_TEXT = {
 class ApiError(Exception):
     """An answer other than success, as {"error": code, "message": text}."""
 
-    def __init__(self, status: int, code: str, message: str, fields: Optional[list] = None,
-                 headers: Optional[dict] = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: list | None = None,
+        headers: dict | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
@@ -52,15 +59,21 @@ class ApiError(Exception):
 class Operation:
     summary: str
     responses: dict[int, type[BaseModel]]
-    body: Optional[type[BaseModel]] = None
-    query: Optional[type[BaseModel]] = None
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     description: str = ""
 
 
-def operation(summary: str, *, responses: dict[int, type[BaseModel]],
-              body: Optional[type[BaseModel]] = None, query: Optional[type[BaseModel]] = None,
-              errors: tuple[int, ...] = (), description: str = "") -> Callable:
+def operation(
+    summary: str,
+    *,
+    responses: dict[int, type[BaseModel]],
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+    description: str = "",
+) -> Callable:
     """Declare a view as an API operation.
 
     The view receives `body=` and/or `query=` as validated models, and returns a response
@@ -112,8 +125,10 @@ def parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:
 
 def _invalid(error: ValidationError, where: str) -> ApiError:
     fields = [
-        {"field": ".".join(str(part) for part in e["loc"]) or where,
-         "message": e["msg"].removeprefix("Value error, ")}
+        {
+            "field": ".".join(str(part) for part in e["loc"]) or where,
+            "message": e["msg"].removeprefix("Value error, "),
+        }
         for e in error.errors(include_url=False, include_input=False)
     ]
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:3])
@@ -121,6 +136,7 @@ def _invalid(error: ValidationError, where: str) -> ApiError:
 
 
 # The document ------------------------------------------------------------------------------
+
 
 def build_document(app: Flask, title: str, version: str, description: str) -> dict:
     operations = []
@@ -135,8 +151,9 @@ def build_document(app: Flask, title: str, version: str, description: str) -> di
     models = {(m, "validation") for _, _, op, _ in operations for m in (op.body,) if m}
     models |= {(m, "serialization") for _, _, op, _ in operations for m in op.responses.values()}
     models.add((Error, "serialization"))
-    refs, definitions = models_json_schema(sorted(models, key=lambda p: (p[0].__name__, p[1])),
-                                           ref_template=REF)
+    refs, definitions = models_json_schema(
+        sorted(models, key=lambda p: (p[0].__name__, p[1])), ref_template=REF
+    )
     schemas = {name: _tidy(schema) for name, schema in definitions.get("$defs", {}).items()}
 
     paths: dict[str, dict] = {}
@@ -151,15 +168,21 @@ def build_document(app: Flask, title: str, version: str, description: str) -> di
         if op.description:
             entry["description"] = op.description
         if op.body is not None:
-            entry["requestBody"] = {"required": True, "content": {
-                JSON: {"schema": refs[(op.body, "validation")]}}}
+            entry["requestBody"] = {
+                "required": True,
+                "content": {JSON: {"schema": refs[(op.body, "validation")]}},
+            }
         for status, model in op.responses.items():
             entry["responses"][str(status)] = {
-                "description": model.__doc__.strip().splitlines()[0] if model.__doc__ else "Success",
+                "description": model.__doc__.strip().splitlines()[0]
+                if model.__doc__
+                else "Success",
                 "content": {JSON: {"schema": refs[(model, "serialization")]}},
             }
         for status in _error_statuses(op, path_params):
-            entry["responses"][str(status)] = _error_response(status, refs[(Error, "serialization")])
+            entry["responses"][str(status)] = _error_response(
+                status, refs[(Error, "serialization")]
+            )
         if not entry["parameters"]:
             del entry["parameters"]
         paths.setdefault(path, {})[method] = entry
@@ -172,9 +195,13 @@ def build_document(app: Flask, title: str, version: str, description: str) -> di
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearerToken": {
-                "type": "http", "scheme": "bearer",
-                "description": "A token from `flask --app app create-token NAME`."}},
+            "securitySchemes": {
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `flask --app app create-token NAME`.",
+                }
+            },
         },
     }
 
@@ -184,15 +211,18 @@ def _openapi_path(rule: str) -> tuple[str, list[dict]]:
 
     def replace(match: re.Match) -> str:
         converter, name = match.group(1), match.group(2)
-        schema = ({"type": "integer", "minimum": 1, "maximum": MAX_ID} if converter == "int"
-                  else {"type": "string"})
+        schema = (
+            {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+            if converter == "int"
+            else {"type": "string"}
+        )
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
         return "{" + name + "}"
 
     return re.sub(r"<(?:(\w+):)?(\w+)>", replace, rule), params
 
 
-def _query_parameters(model: Optional[type[BaseModel]]) -> list[dict]:
+def _query_parameters(model: type[BaseModel] | None) -> list[dict]:
     if model is None:
         return []
     schema = model.model_json_schema(ref_template=REF)
@@ -221,10 +251,14 @@ def _error_statuses(op: Operation, path_params: list) -> list[int]:
 
 
 def _error_response(status: int, ref: dict) -> dict:
-    response: dict[str, Any] = {"description": ERROR_TEXT[status], "content": {JSON: {"schema": ref}}}
+    response: dict[str, Any] = {
+        "description": ERROR_TEXT[status],
+        "content": {JSON: {"schema": ref}},
+    }
     if status == 429:
-        response["headers"] = {"Retry-After": {
-            "description": "Seconds to wait.", "schema": {"type": "integer"}}}
+        response["headers"] = {
+            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+        }
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
     return response
@@ -254,6 +288,8 @@ def current_document() -> dict:
     cache = current_app.extensions.setdefault("heart_openapi", {})
     if "document" not in cache:
         from . import DESCRIPTION
-        cache["document"] = build_document(current_app, "HEART Field CAD integration API",
-                                           "1.0.0", DESCRIPTION)
+
+        cache["document"] = build_document(
+            current_app, "HEART Field CAD integration API", "1.0.0", DESCRIPTION
+        )
     return cache["document"]

@@ -1,7 +1,6 @@
 """Endpoints of /api/v1. Views parse (via @operation), call the domain, and answer JSON."""
 
 import uuid
-from typing import Optional
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
@@ -9,11 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from .. import intake, live, status, tokens
+from .. import live, tokens
 from ..access import API_TOKEN, api_token, public, rule_for, team_by_call_sign
+from ..domain import intake, status
+from ..domain.status import Action, Tap, TransitionRefused
 from ..extensions import csrf, db, limiter
 from ..models import Incident, Team
-from ..status import Action, Tap, TransitionRefused
 from .openapi import ApiError, current_document, operation
 from .schemas import (
     AssignIn,
@@ -91,6 +91,7 @@ for _code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429):
 
 # Incidents -------------------------------------------------------------------------------
 
+
 @bp.post("/incidents")
 @api_token
 @operation(
@@ -117,8 +118,11 @@ def create_incident(body: IncidentIn):
             if existing is None:
                 raise
     if existing.intake_fingerprint != intake.fingerprint(data):
-        raise ApiError(409, "cad_number_conflict",
-                       f"Call {data.cad_number} was already taken in with different details.")
+        raise ApiError(
+            409,
+            "cad_number_conflict",
+            f"Call {data.cad_number} was already taken in with different details.",
+        )
     return incident_out(existing), 200
 
 
@@ -127,15 +131,20 @@ def _intake(body: IncidentIn) -> intake.IncidentInput:
     return intake.IncidentInput(**fields, **body.safety.model_dump())
 
 
-def _incident_by_cad(cad_number: str) -> Optional[Incident]:
+def _incident_by_cad(cad_number: str) -> Incident | None:
     return db.session.scalar(select(Incident).where(Incident.cad_number == cad_number))
 
 
 @bp.post("/incidents/<int:incident_id>/assign")
 @api_token
-@operation("Assign a team to a call", body=AssignIn, responses={200: IncidentDetail}, errors=(409,),
-           description="404 `team_not_found` when no team has that call sign; 409 when the team "
-                       "is not available or the call is not waiting for a team.")
+@operation(
+    "Assign a team to a call",
+    body=AssignIn,
+    responses={200: IncidentDetail},
+    errors=(409,),
+    description="404 `team_not_found` when no team has that call sign; 409 when the team "
+    "is not available or the call is not waiting for a team.",
+)
 def assign_team(incident_id: int, body: AssignIn):
     incident = _incident_or_404(incident_id)
     team = team_by_call_sign(body.team)
@@ -159,8 +168,11 @@ def get_incident(incident_id: int):
 
 @bp.get("/incidents")
 @api_token
-@operation("Calls, optionally in one status, oldest first", query=IncidentQuery,
-           responses={200: IncidentList})
+@operation(
+    "Calls, optionally in one status, oldest first",
+    query=IncidentQuery,
+    responses={200: IncidentList},
+)
 def list_incidents(query: IncidentQuery):
     statement = select(Incident).order_by(Incident.id).limit(query.limit)
     if query.status is not None:
@@ -210,21 +222,32 @@ def _incident_fields(incident: Incident) -> dict:
 
 # Teams, geofence, events -----------------------------------------------------------------
 
+
 @bp.get("/teams")
 @api_token
 @operation("Every team's status and since when", responses={200: TeamList})
 def list_teams():
     rows = db.session.scalars(select(Team).order_by(Team.call_sign))
-    return TeamList(teams=[TeamOut(call_sign=t.call_sign, unit_type=t.unit_type, status=t.status,
-                                   since=t.status_since) for t in rows])
+    return TeamList(
+        teams=[
+            TeamOut(
+                call_sign=t.call_sign, unit_type=t.unit_type, status=t.status, since=t.status_since
+            )
+            for t in rows
+        ]
+    )
 
 
 @bp.post("/geofence")
 @api_token
-@operation("Is this point or address inside Durham city limits?", body=GeofenceIn,
-           responses={200: GeofenceOut}, errors=(404,),
-           description="Coordinates are used as given; an address is geocoded when they are "
-                       "missing, and 404 `address_not_found` when it cannot be placed.")
+@operation(
+    "Is this point or address inside Durham city limits?",
+    body=GeofenceIn,
+    responses={200: GeofenceOut},
+    errors=(404,),
+    description="Coordinates are used as given; an address is geocoded when they are "
+    "missing, and 404 `address_not_found` when it cannot be placed.",
+)
 def check_geofence(body: GeofenceIn):
     geo = intake.current()  # city limits and geocoder, built once per app
     if body.lat is not None:
@@ -239,13 +262,24 @@ def check_geofence(body: GeofenceIn):
 
 @bp.get("/events")
 @api_token
-@operation("Status events after a cursor, oldest first", query=EventQuery, responses={200: EventPage},
-           description="Pass the answer's `next` as `after` to read on; an empty page keeps the cursor.")
+@operation(
+    "Status events after a cursor, oldest first",
+    query=EventQuery,
+    responses={200: EventPage},
+    description="Pass the answer's `next` as `after` to read on; an empty page keeps the cursor.",
+)
 def list_events(query: EventQuery):
     page = [
-        EventOut(id=e.id, team=e.team.call_sign, incident_id=e.incident_id, action=e.action,
-                 from_status=e.from_status, to_status=e.to_status, occurred_at=e.occurred_at,
-                 received_at=e.received_at)
+        EventOut(
+            id=e.id,
+            team=e.team.call_sign,
+            incident_id=e.incident_id,
+            action=e.action,
+            from_status=e.from_status,
+            to_status=e.to_status,
+            occurred_at=e.occurred_at,
+            received_at=e.received_at,
+        )
         for e in live.events_after(db.session, query.after, limit=query.limit)
     ]
     return EventPage(events=page, next=page[-1].id if page else query.after)
@@ -253,9 +287,9 @@ def list_events(query: EventQuery):
 
 # The document ----------------------------------------------------------------------------
 
+
 @bp.get("/openapi.json")
 @public
 def openapi():
     """The OpenAPI 3.1 document, built from the same models that validate requests."""
     return jsonify(current_document())
-

@@ -2,12 +2,12 @@
 same models produce the OpenAPI document (JSON Schema 2020-12, as OpenAPI 3.1 uses)."""
 
 from datetime import datetime
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from ..domain.routing import CALL_TYPES, FALLBACK_REASONS, UNIT_TYPES
 from ..models import DISPOSITIONS, IncidentStatus, TeamStatus, UnitType
-from ..routing import CALL_TYPES, FALLBACK_REASONS, UNIT_TYPES
 
 # Row ids are 32-bit in both databases: a bigger number names nothing (404), never an overflow.
 MAX_ID = 2**31 - 1
@@ -27,8 +27,15 @@ DispositionCode = Literal[tuple(DISPOSITIONS)]  # type: ignore[valid-type]
 
 Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS 84 latitude, degrees.")]
 Longitude = Annotated[float, Field(ge=-180, le=180, description="WGS 84 longitude, degrees.")]
-Address = Annotated[str, Field(min_length=3, max_length=200, pattern=LINE,
-                               description="Street address, geocoded only when lat and lon are missing.")]
+Address = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=200,
+        pattern=LINE,
+        description="Street address, geocoded only when lat and lon are missing.",
+    ),
+]
 CallSign = Annotated[str, Field(min_length=1, max_length=32, pattern=LINE, examples=["CR-1"])]
 
 # Either both coordinates (an address may come too), or an address and no coordinates.
@@ -80,9 +87,13 @@ class Safety(Request):
 class IncidentIn(Located):
     model_config = ConfigDict(json_schema_extra=LOCATION_RULE, title="IncidentIn")
 
-    cad_number: str = Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x20\x7f]+$",
-                            description="The CAD system's call number: the idempotency key.",
-                            examples=["2026-0112345"])
+    cad_number: str = Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[^\x00-\x20\x7f]+$",
+        description="The CAD system's call number: the idempotency key.",
+        examples=["2026-0112345"],
+    )
     call_type: CallType
     priority: JsonInt = Field(ge=1, le=3, description="1 most urgent.")
     address: Address = None  # type: ignore[assignment]
@@ -122,20 +133,23 @@ class Query(BaseModel):
 
 
 class IncidentQuery(Query):
-    status: Optional[IncidentStatusName] = Field(None, description="Only calls in this status.")
+    status: IncidentStatusName | None = Field(None, description="Only calls in this status.")
     limit: QueryInt = Field(100, ge=1, le=500)
 
 
 class EventQuery(Query):
-    after: QueryInt = Field(0, ge=0, le=MAX_ID, description="Cursor: the last event id already seen.")
+    after: QueryInt = Field(
+        0, ge=0, le=MAX_ID, description="Cursor: the last event id already seen."
+    )
     limit: QueryInt = Field(100, ge=1, le=500)
 
 
 class Routing(BaseModel):
-    unit_type: Optional[RecommendedUnit] = Field(description="The eligible HEART unit, or null.")
-    team: Optional[str] = Field(description="Call sign of the recommended team, or null.")
-    fallback: Optional[FallbackReason] = Field(
-        description="Why HEART cannot take the call (another responder goes), or null.")
+    unit_type: RecommendedUnit | None = Field(description="The eligible HEART unit, or null.")
+    team: str | None = Field(description="Call sign of the recommended team, or null.")
+    fallback: FallbackReason | None = Field(
+        description="Why HEART cannot take the call (another responder goes), or null."
+    )
 
 
 class IncidentOut(BaseModel):
@@ -143,9 +157,11 @@ class IncidentOut(BaseModel):
 
     id: int
     cad_number: str
-    within_city_limits: Optional[bool] = Field(description="Null when the location could not be found.")
-    lat: Optional[float]
-    lon: Optional[float]
+    within_city_limits: bool | None = Field(
+        description="Null when the location could not be found."
+    )
+    lat: float | None
+    lon: float | None
     routing: Routing
 
 
@@ -154,10 +170,10 @@ class IncidentDetail(IncidentOut):
 
     call_type: str
     priority: int
-    address: Optional[str]
+    address: str | None
     status: IncidentStatusName
-    team: Optional[str] = Field(description="Call sign of the team now assigned, or null.")
-    disposition: Optional[DispositionCode]
+    team: str | None = Field(description="Call sign of the team now assigned, or null.")
+    disposition: DispositionCode | None
     received_at: datetime
 
 
@@ -191,7 +207,7 @@ class GeofenceOut(BaseModel):
 class EventOut(BaseModel):
     id: int = Field(description="Cursor position of this event.")
     team: str
-    incident_id: Optional[int]
+    incident_id: int | None
     action: str
     from_status: TeamStatusName
     to_status: TeamStatusName
@@ -214,4 +230,4 @@ class FieldError(BaseModel):
 class Error(BaseModel):
     error: str = Field(examples=["invalid"])
     message: str
-    fields: Optional[list[FieldError]] = Field(None, description="Per-field problems (422).")
+    fields: list[FieldError] | None = Field(None, description="Per-field problems (422).")

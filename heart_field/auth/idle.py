@@ -41,7 +41,10 @@ def is_locked() -> bool:
 def _is_activity() -> bool:
     if request.method != "GET":
         return True
-    background = request.headers.get("HX-Request") == "true" or request.accept_mimetypes.best == "text/event-stream"
+    background = (
+        request.headers.get("HX-Request") == "true"
+        or request.accept_mimetypes.best == "text/event-stream"
+    )
     return not background
 
 

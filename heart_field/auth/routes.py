@@ -2,7 +2,16 @@
 
 import time
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -58,11 +67,21 @@ def _too_many_attempts(_limit):
 @bp.route("/login", methods=["GET", "POST"])
 @public
 # Only failed attempts count, per account and per address: a shift signing in is never held up.
-@limiter.limit(lambda: current_app.config["HEART_SIGNIN_LIMIT_ACCOUNT"], key_func=_account,
-               methods=["POST"], deduct_when=_failed, on_breach=_too_many_attempts,
-               scope="signin-account")
-@limiter.limit(lambda: current_app.config["HEART_SIGNIN_LIMIT_ADDRESS"], methods=["POST"],
-               deduct_when=_failed, on_breach=_too_many_attempts, scope="signin-address")
+@limiter.limit(
+    lambda: current_app.config["HEART_SIGNIN_LIMIT_ACCOUNT"],
+    key_func=_account,
+    methods=["POST"],
+    deduct_when=_failed,
+    on_breach=_too_many_attempts,
+    scope="signin-account",
+)
+@limiter.limit(
+    lambda: current_app.config["HEART_SIGNIN_LIMIT_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_failed,
+    on_breach=_too_many_attempts,
+    scope="signin-address",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(landing_url(current_user))
@@ -105,9 +124,17 @@ def _record_attempt(action: str, user: User | None = None) -> None:
     The typed username is not kept: people type passwords into the wrong field."""
     if user is None:
         username = request.form.get("username", "").strip()
-        user = db.session.scalar(select(User).where(User.username == username)) if username else None
-    audit.record(db.session, user if action == "sign_in" else None, action, "user",
-                 user.id if user else None, detail=f"from {request.remote_addr}")
+        user = (
+            db.session.scalar(select(User).where(User.username == username)) if username else None
+        )
+    audit.record(
+        db.session,
+        user if action == "sign_in" else None,
+        action,
+        "user",
+        user.id if user else None,
+        detail=f"from {request.remote_addr}",
+    )
     db.session.commit()
 
 

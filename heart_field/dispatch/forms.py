@@ -3,7 +3,7 @@ from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringF
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..choices import choices
-from ..intake import OTHER_RESPONDERS
+from ..domain.intake import OTHER_RESPONDERS
 from ..models import CALL_TYPES
 
 
@@ -15,8 +15,11 @@ class IncidentForm(FlaskForm):
         validators=[DataRequired(message="Choose a call type.")],
     )
     priority = SelectField(
-        "Priority", choices=choices({"1": "1 (highest)", "2": "2", "3": "3"}), default="2",
-        coerce=int, validators=[InputRequired()],
+        "Priority",
+        choices=choices({"1": "1 (highest)", "2": "2", "3": "3"}),
+        default="2",
+        coerce=int,
+        validators=[InputRequired()],
     )
     address = StringField("Address", validators=[Optional(), Length(max=200)])
     lat = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90)])
@@ -81,5 +84,7 @@ class ElsewhereForm(FlaskForm):
 
 
 class AcknowledgeForm(FlaskForm):
-    kind = SelectField(choices=choices({"backup": "Backup", "welfare": "Welfare check"}),
-                       validators=[DataRequired()])
+    kind = SelectField(
+        choices=choices({"backup": "Backup", "welfare": "Welfare check"}),
+        validators=[DataRequired()],
+    )

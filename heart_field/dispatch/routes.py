@@ -4,20 +4,22 @@ the recommendation and fallback reasons, intake, assignment, placing unverified 
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Optional
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import intake, live, mapping, status
+from .. import live
 from ..access import load_incident, roles, team_by_call_sign
+from ..domain import intake, mapping, status
+from ..domain.geo import distance_km
+from ..domain.intake import IncidentInput, create_incident
+from ..domain.routing import FALLBACK_REASONS, UNIT_TYPES
+from ..domain.status import Action, Tap, TransitionRefused
 from ..extensions import db
 from ..field.forms import DECLINE_REASONS
-from ..geo import distance_km
 from ..htmx import is_partial, render_page
-from ..intake import IncidentInput, create_incident
 from ..models import (
     ACTIVE_INCIDENT_STATUSES,
     Assignment,
@@ -28,8 +30,6 @@ from ..models import (
     TeamStatus,
     utcnow,
 )
-from ..routing import FALLBACK_REASONS, UNIT_TYPES
-from ..status import Action, Tap, TransitionRefused
 from .forms import AcknowledgeForm, AssignForm, CancelForm, ElsewhereForm, IncidentForm, PlaceForm
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
@@ -44,11 +44,11 @@ class TeamTile:
     """One team as the board shows it, with what needs the dispatcher's attention."""
 
     team: Team
-    assignment: Optional[Assignment]
-    distance_km: Optional[float] = None
+    assignment: Assignment | None
+    distance_km: float | None = None
     accept_overdue: bool = False
     welfare_due: bool = False
-    backup: Optional[object] = None  # the open backup request (a feed entry)
+    backup: object | None = None  # the open backup request (a feed entry)
     alerts: list[str] = field(default_factory=list)
 
 
@@ -63,7 +63,9 @@ def _tiles(teams, assignments, now) -> list[TeamTile]:
         tile = TeamTile(team, assignment, backup=backups.get(team.id))
         incident = assignment.incident if assignment else None
         if incident and incident.lat is not None and team.last_lat is not None:
-            tile.distance_km = distance_km((team.last_lat, team.last_lon), (incident.lat, incident.lon))
+            tile.distance_km = distance_km(
+                (team.last_lat, team.last_lon), (incident.lat, incident.lon)
+            )
         if assignment and team.status == TeamStatus.ASSIGNED and assignment.accepted_at is None:
             tile.accept_overdue = now - assignment.assigned_at >= accept_after
         if team.status == TeamStatus.ON_SCENE:
@@ -85,20 +87,28 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
     queue_statuses = [IncidentStatus.OPEN, *ACTIVE_INCIDENT_STATUSES]
     # One query however many calls are open (selectinload would send one per 500 calls);
     # the teams named on the calls are all loaded above, so reading them sends nothing.
-    incidents = db.session.scalars(
-        select(Incident)
-        .where(Incident.status.in_(queue_statuses))
-        .options(joinedload(Incident.assignments), selectinload(Incident.recommended_team))
-        .order_by(Incident.priority, Incident.received_at)
-    ).unique().all()
+    incidents = (
+        db.session.scalars(
+            select(Incident)
+            .where(Incident.status.in_(queue_statuses))
+            .options(joinedload(Incident.assignments), selectinload(Incident.recommended_team))
+            .order_by(Incident.priority, Incident.received_at)
+        )
+        .unique()
+        .all()
+    )
     elsewhere = db.session.scalars(
         select(Incident)
-        .where(Incident.status == IncidentStatus.ROUTED_ELSEWHERE,
-               Incident.received_at >= now - ELSEWHERE_WINDOW)
-        .order_by(Incident.received_at.desc()).limit(50)
+        .where(
+            Incident.status == IncidentStatus.ROUTED_ELSEWHERE,
+            Incident.received_at >= now - ELSEWHERE_WINDOW,
+        )
+        .order_by(Incident.received_at.desc())
+        .limit(50)
     ).all()
     open_assignments = db.session.scalars(
-        select(Assignment).where(Assignment.ended_at.is_(None))
+        select(Assignment)
+        .where(Assignment.ended_at.is_(None))
         .options(selectinload(Assignment.incident))
     ).all()
     by_team = {a.team_id: a for a in open_assignments}
@@ -174,7 +184,9 @@ def preview():
     form = IncidentForm()
     form.validate()
     location_ok = not (form.lat.errors or form.lon.errors or form.address.errors)
-    has_location = (form.lat.data is not None and form.lon.data is not None) or (form.address.data or "").strip()
+    has_location = (form.lat.data is not None and form.lon.data is not None) or (
+        form.address.data or ""
+    ).strip()
     found = None
     if location_ok and has_location and form.call_type.data:
         found = intake.assess(db.session, _intake_input(form), intake.current())
@@ -182,9 +194,14 @@ def preview():
         # A point picked on the map before the call type: the geofence verdict already stands.
         within = intake.current().city_limits.contains(form.lat.data, form.lon.data)
         found = intake.Assessment(form.lat.data, form.lon.data, within, None)
-    return render_template("dispatch/_verdict.html", preview=found, asked=bool(has_location),
-                           call_type_missing=not form.call_type.data,
-                           fallback_labels=FALLBACK_REASONS, unit_labels=UNIT_TYPES)
+    return render_template(
+        "dispatch/_verdict.html",
+        preview=found,
+        asked=bool(has_location),
+        call_type_missing=not form.call_type.data,
+        fallback_labels=FALLBACK_REASONS,
+        unit_labels=UNIT_TYPES,
+    )
 
 
 @bp.route("/incidents", methods=["POST"])
@@ -193,7 +210,9 @@ def create():
     form = IncidentForm()
     if not form.validate():
         return _board(422, intake_form=form)
-    if db.session.scalar(select(Incident.id).where(Incident.cad_number == form.cad_number.data.strip())):
+    if db.session.scalar(
+        select(Incident.id).where(Incident.cad_number == form.cad_number.data.strip())
+    ):
         form.cad_number.errors.append("A call with this CAD number already exists.")
         return _board(422, intake_form=form)
     incident = create_incident(db.session, _intake_input(form), actor=current_user)
@@ -202,7 +221,9 @@ def create():
 
 def _entered_message(incident: Incident) -> str:
     if incident.location_unverified:
-        return f"Call {incident.cad_number} entered. Its address was not found: place it on the board."
+        return (
+            f"Call {incident.cad_number} entered. Its address was not found: place it on the board."
+        )
     if incident.status == IncidentStatus.ROUTED_ELSEWHERE:
         return f"Call {incident.cad_number} entered: not HEART's ({incident.fallback_label}). Record who went."
     if incident.recommended_team:
@@ -240,13 +261,20 @@ def cancel(incident_id: int):
     if assignment is None:
         return _board(409, notice=("refused", f"Call {incident.cad_number} has no team to cancel."))
     tap = Tap(action=Action.CANCEL, client_uuid=str(uuid.uuid4()), reason="dispatcher cancelled")
-    return _transition(assignment.team, tap, f"Assignment of {assignment.team.call_sign} cancelled.")
+    return _transition(
+        assignment.team, tap, f"Assignment of {assignment.team.call_sign} cancelled."
+    )
 
 
 def _waiting_or_409(incident: Incident):
     if incident.status != IncidentStatus.OPEN or incident.current_assignment is not None:
-        return _board(409, notice=("refused", f"Call {incident.cad_number} is {incident.status_label}, "
-                                              "not waiting for a team."))
+        return _board(
+            409,
+            notice=(
+                "refused",
+                f"Call {incident.cad_number} is {incident.status_label}, not waiting for a team.",
+            ),
+        )
     return None
 
 
@@ -265,7 +293,9 @@ def place(incident_id: int):
     if lat is None:
         point = intake.current().geocoder.geocode(form.address.data)
         if point is None:
-            form.address.errors.append("No match for that address. Try another spelling, or give coordinates.")
+            form.address.errors.append(
+                "No match for that address. Try another spelling, or give coordinates."
+            )
             return _board(422, place_forms={incident.id: form})
         lat, lon = point
     intake.place_incident(db.session, incident, lat, lon)
@@ -295,14 +325,20 @@ def elsewhere(incident_id: int):
     """Record which responder went instead of HEART."""
     incident = load_incident(incident_id, current_user)
     form = ElsewhereForm()
-    if not incident.fallback_reason or incident.current_assignment is not None or incident.status not in (
-        IncidentStatus.OPEN, IncidentStatus.ROUTED_ELSEWHERE
+    if (
+        not incident.fallback_reason
+        or incident.current_assignment is not None
+        or incident.status not in (IncidentStatus.OPEN, IncidentStatus.ROUTED_ELSEWHERE)
     ):
-        return _board(409, notice=("refused", f"Call {incident.cad_number} is HEART's: assign a team."))
+        return _board(
+            409, notice=("refused", f"Call {incident.cad_number} is HEART's: assign a team.")
+        )
     if not form.validate():
         return _board(422, elsewhere_forms={incident.id: form})
     intake.route_elsewhere(db.session, incident, form.responder.data)
-    return _done(f"Call {incident.cad_number}: {intake.OTHER_RESPONDERS[form.responder.data]} went instead.")
+    return _done(
+        f"Call {incident.cad_number}: {intake.OTHER_RESPONDERS[form.responder.data]} went instead."
+    )
 
 
 @bp.route("/teams/<call_sign>/acknowledge", methods=["POST"])
@@ -319,10 +355,18 @@ def acknowledge(call_sign: str):
     if kind == live.BACKUP_ACK and team.id not in live.open_backups(db.session):
         return _board(409, notice=("refused", f"{team.call_sign} has no backup request waiting."))
     if kind == live.WELFARE_ACK and team.status != TeamStatus.ON_SCENE:
-        return _board(409, notice=("refused", f"{team.call_sign} is {team.status_label}, not on scene."))
+        return _board(
+            409, notice=("refused", f"{team.call_sign} is {team.status_label}, not on scene.")
+        )
     assignment = status.current_assignment(db.session, team.id)
-    live.signal(db.session, team, kind, current_user, str(uuid.uuid4()),
-                incident_id=assignment.incident_id if assignment else None)
+    live.signal(
+        db.session,
+        team,
+        kind,
+        current_user,
+        str(uuid.uuid4()),
+        incident_id=assignment.incident_id if assignment else None,
+    )
     what = "Backup request" if kind == live.BACKUP_ACK else "Welfare check"
     return _done(f"{what} for {team.call_sign} acknowledged.")
 

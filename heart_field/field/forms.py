@@ -1,6 +1,6 @@
 """The responder's forms. Hidden fields carry what the status machine needs."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -8,8 +8,8 @@ from wtforms import (
     FloatField,
     HiddenField,
     IntegerField,
-    SelectField,
     RadioField,
+    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -17,7 +17,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, UUID
+from wtforms.validators import UUID, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..choices import choices
 from ..models import DISPOSITIONS, NEEDS, SERVICES, Urgency
@@ -43,9 +43,7 @@ class DeviceTimeField(HiddenField):
             moment = datetime.fromisoformat(raw)
         except ValueError as error:
             raise ValueError("The device time could not be read.") from error
-        self.data = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(
-            timezone.utc
-        )
+        self.data = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
     def _value(self):
         return self.data.isoformat() if self.data else ""
@@ -87,7 +85,9 @@ class MultiCheckboxField(SelectMultipleField):
 class OutcomeForm(TapFields):
     disposition = SelectField(
         "Disposition",
-        choices=choices(((d.code, d.label) for d in DISPOSITIONS.values()), blank="Choose a disposition"),
+        choices=choices(
+            ((d.code, d.label) for d in DISPOSITIONS.values()), blank="Choose a disposition"
+        ),
         validators=[DataRequired(message="Choose a disposition.")],
         render_kw={"autofocus": True},  # the form opens below the call: bring it into view
     )
@@ -129,8 +129,11 @@ class ReferralForm(FlaskForm):
     )
     person_name = StringField("Name or alias", validators=[Optional(), Length(max=120)])
     phone = TelField("Phone", validators=[Optional(), Length(max=40)])
-    other_contact = StringField("Other way to reach them", validators=[Optional(), Length(max=200)],
-                                description="For example a shelter, a day centre, a relative.")
+    other_contact = StringField(
+        "Other way to reach them",
+        validators=[Optional(), Length(max=200)],
+        description="For example a shelter, a day centre, a relative.",
+    )
     best_time = StringField("Best time to reach them", validators=[Optional(), Length(max=120)])
     may_leave_message = BooleanField("OK to leave a message")
     needs = MultiCheckboxField("Needs", choices=choices(NEEDS))
@@ -142,7 +145,8 @@ class ReferralForm(FlaskForm):
     )
     notes = TextAreaField("Notes for the navigator", validators=[Optional(), Length(max=2000)])
     sensitive_notes = TextAreaField(
-        "Substance-use details", validators=[Optional(), Length(max=2000)],
+        "Substance-use details",
+        validators=[Optional(), Length(max=2000)],
         description="Seen by navigators only (42 CFR Part 2).",
     )
 

@@ -6,20 +6,24 @@ from dataclasses import dataclass
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
-from .. import intake, live, mapping, status
+from .. import live
 from ..access import load_team_of, roles
+from ..domain import intake, mapping, status
+from ..domain.status import Action, OutcomeInput, Tap, TransitionRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
 from ..models import Assignment, Role, Team, TeamStatus
-from ..status import Action, OutcomeInput, Tap, TransitionRefused
 from .forms import BackupForm, DeclineForm, OutcomeForm, TapFields, TapForm
 
 bp = Blueprint("field", __name__, url_prefix="/field")
 
 # Actions the status form takes; Clear goes through the outcome form.
 TAP_ACTIONS = {
-    Action.ACCEPT, Action.EN_ROUTE, Action.ON_SCENE,
-    Action.OUT_OF_SERVICE, Action.BACK_IN_SERVICE,
+    Action.ACCEPT,
+    Action.EN_ROUTE,
+    Action.ON_SCENE,
+    Action.OUT_OF_SERVICE,
+    Action.BACK_IN_SERVICE,
 }
 
 
@@ -28,9 +32,12 @@ ON_A_CALL = (TeamStatus.ASSIGNED, TeamStatus.EN_ROUTE, TeamStatus.ON_SCENE)
 # The way a call usually goes. Offline, the screen walks along it without the server.
 HAPPY_PATH = (Action.ACCEPT, Action.EN_ROUTE, Action.ON_SCENE, Action.CLEAR)
 STATUS_AFTER = {
-    Action.ACCEPT: TeamStatus.ASSIGNED, Action.DECLINE: TeamStatus.AVAILABLE,
-    Action.EN_ROUTE: TeamStatus.EN_ROUTE, Action.ON_SCENE: TeamStatus.ON_SCENE,
-    Action.CLEAR: TeamStatus.AVAILABLE, Action.OUT_OF_SERVICE: TeamStatus.OUT_OF_SERVICE,
+    Action.ACCEPT: TeamStatus.ASSIGNED,
+    Action.DECLINE: TeamStatus.AVAILABLE,
+    Action.EN_ROUTE: TeamStatus.EN_ROUTE,
+    Action.ON_SCENE: TeamStatus.ON_SCENE,
+    Action.CLEAR: TeamStatus.AVAILABLE,
+    Action.OUT_OF_SERVICE: TeamStatus.OUT_OF_SERVICE,
     Action.BACK_IN_SERVICE: TeamStatus.AVAILABLE,
 }
 
@@ -61,7 +68,7 @@ def next_steps(team: Team, assignment: Assignment | None) -> list[Step]:
         return []
     steps = [Step(tuple(actions), team.version)]
     if assignment is not None and actions[0] in HAPPY_PATH:
-        later = HAPPY_PATH[HAPPY_PATH.index(actions[0]) + 1:]
+        later = HAPPY_PATH[HAPPY_PATH.index(actions[0]) + 1 :]
         steps += [Step((action,), team.version + n) for n, action in enumerate(later, start=1)]
     return steps
 
@@ -115,7 +122,10 @@ def _way_there(incident) -> dict:
     if incident.lat is not None and incident.lon is not None:
         call_map = mapping.static_map(intake.current().city_limits, incident.lat, incident.lon)
     app = mapping.maps_app(request.user_agent.string)
-    return {"call_map": call_map, "navigate_url": mapping.navigate_url(incident.lat, incident.lon, incident.address, app)}
+    return {
+        "call_map": call_map,
+        "navigate_url": mapping.navigate_url(incident.lat, incident.lon, incident.address, app),
+    }
 
 
 @bp.after_request
@@ -154,8 +164,9 @@ def decline():
     if form.is_submitted():
         if not form.validate():
             return _screen(422, form=form, panel="decline")
-        return _apply(Tap(action=Action.DECLINE, reason=form.reason.data, **_tap_fields(form)),
-                      form.team.data)
+        return _apply(
+            Tap(action=Action.DECLINE, reason=form.reason.data, **_tap_fields(form)), form.team.data
+        )
     return _screen(form=form, panel="decline")
 
 
@@ -180,8 +191,11 @@ def outcome():
         refer = form.refer.data or form.disposition.data == "referred_care_navigation"
         assignment = status.current_assignment(db.session, load_team_of(current_user).id)
         then = assignment.incident if refer and assignment else None
-        return _apply(Tap(action=Action.CLEAR, outcome=outcome, **_tap_fields(form)),
-                      form.team.data, refer_from=then)
+        return _apply(
+            Tap(action=Action.CLEAR, outcome=outcome, **_tap_fields(form)),
+            form.team.data,
+            refer_from=then,
+        )
     return _screen(form=form, panel="outcome")
 
 
@@ -231,10 +245,22 @@ def backup():
         return _screen(422, notice=("error", "That tap could not be read. Try again."))
     assignment = status.current_assignment(db.session, team.id)
     if assignment is None or team.status not in ON_A_CALL:
-        return _screen(409, notice=("refused", "Backup is for an active call. Call dispatch by radio."))
-    live.signal(db.session, team, live.BACKUP, current_user, form.client_uuid.data,
-                incident_id=assignment.incident_id, lat=form.lat.data, lon=form.lon.data)
+        return _screen(
+            409, notice=("refused", "Backup is for an active call. Call dispatch by radio.")
+        )
+    live.signal(
+        db.session,
+        team,
+        live.BACKUP,
+        current_user,
+        form.client_uuid.data,
+        incident_id=assignment.incident_id,
+        lat=form.lat.data,
+        lon=form.lon.data,
+    )
     if not is_partial():
         return redirect(url_for("field.index"), code=303)
     return _screen(notice=("ok", "Backup requested."))
+
+
 from . import handoff  # noqa: E402,F401  (registers the hand-off routes on this blueprint)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Optional
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..domain.routing import CALL_TYPES, FALLBACK_REASONS, UNIT_TYPES
 from ..extensions import db
-from ..routing import CALL_TYPES, FALLBACK_REASONS, UNIT_TYPES
 from .types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -91,29 +91,29 @@ class Incident(db.Model):
     cad_number: Mapped[str] = mapped_column(String(40), unique=True)
     call_type: Mapped[str] = mapped_column(String(40))
     priority: Mapped[int]
-    address: Mapped[Optional[str]] = mapped_column(String(200))
-    lat: Mapped[Optional[float]]
-    lon: Mapped[Optional[float]]
+    address: Mapped[str | None] = mapped_column(String(200))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
     # None until a point is known; a failed geocode leaves the location unverified.
-    within_city_limits: Mapped[Optional[bool]]
+    within_city_limits: Mapped[bool | None]
     weapons: Mapped[bool] = mapped_column(default=False)
     violence: Mapped[bool] = mapped_column(default=False)
     medical_emergency: Mapped[bool] = mapped_column(default=False)
-    narrative: Mapped[Optional[str]] = mapped_column(Text)
-    callback_phone: Mapped[Optional[str]] = mapped_column(String(40))
+    narrative: Mapped[str | None] = mapped_column(Text)
+    callback_phone: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default=IncidentStatus.OPEN.value, index=True)
-    recommended_unit_type: Mapped[Optional[str]] = mapped_column(String(32))
-    recommended_team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id"))
+    recommended_unit_type: Mapped[str | None] = mapped_column(String(32))
+    recommended_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     # The routing verdict when HEART could not take the call (routing.FALLBACK_REASONS); see
     # intake.py for how fallbacks are stored. Unmet need: status routed_elsewhere by reason.
-    fallback_reason: Mapped[Optional[str]] = mapped_column(String(32), index=True)
+    fallback_reason: Mapped[str | None] = mapped_column(String(32), index=True)
     # Who went instead (intake.OTHER_RESPONDERS: police, ems, fire, county), once recorded.
-    routed_to: Mapped[Optional[str]] = mapped_column(String(20))
+    routed_to: Mapped[str | None] = mapped_column(String(20))
     # What the intake was, for idempotent re-posts of the same CAD number.
-    intake_fingerprint: Mapped[Optional[str]] = mapped_column(String(64))
+    intake_fingerprint: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     assignments: Mapped[list["Assignment"]] = relationship(
         back_populates="incident", order_by="Assignment.id"
@@ -122,8 +122,15 @@ class Incident(db.Model):
     recommended_team: Mapped[Optional["Team"]] = relationship()
 
     # Reports count calls by time received straight from this index (no table reads).
-    __table_args__ = (Index("ix_incidents_received_report", "received_at", "status",
-                            "fallback_reason", "recommended_unit_type"),)
+    __table_args__ = (
+        Index(
+            "ix_incidents_received_report",
+            "received_at",
+            "status",
+            "fallback_reason",
+            "recommended_unit_type",
+        ),
+    )
 
     @property
     def status_label(self) -> str:
@@ -151,8 +158,11 @@ class Incident(db.Model):
 
     @property
     def safety_flags(self) -> list[str]:
-        flags = [("weapons", "Weapons reported"), ("violence", "Violence reported"),
-                 ("medical_emergency", "Medical emergency")]
+        flags = [
+            ("weapons", "Weapons reported"),
+            ("violence", "Violence reported"),
+            ("medical_emergency", "Medical emergency"),
+        ]
         return [label for attr, label in flags if getattr(self, attr)]
 
     def __repr__(self) -> str:
@@ -167,12 +177,12 @@ class Assignment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
-    assigned_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    accepted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    end_reason: Mapped[Optional[str]] = mapped_column(String(20))  # cleared, declined, cancelled
-    decline_reason: Mapped[Optional[str]] = mapped_column(String(200))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))  # cleared, declined, cancelled
+    decline_reason: Mapped[str | None] = mapped_column(String(200))
 
     incident: Mapped[Incident] = relationship(back_populates="assignments")
     team: Mapped["Team"] = relationship()
@@ -187,8 +197,8 @@ class StatusEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
-    incident_id: Mapped[Optional[int]] = mapped_column(ForeignKey("incidents.id"), index=True)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(20))
     from_status: Mapped[str] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
@@ -196,9 +206,9 @@ class StatusEvent(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)  # device time
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # server time
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    lat: Mapped[Optional[float]]
-    lon: Mapped[Optional[float]]
-    detail: Mapped[Optional[str]] = mapped_column(String(200))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    detail: Mapped[str | None] = mapped_column(String(200))
 
     team: Mapped["Team"] = relationship()
     actor: Mapped[Optional["User"]] = relationship()
@@ -219,15 +229,15 @@ class Outcome(db.Model):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), unique=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     disposition: Mapped[str] = mapped_column(String(40))
-    people_served: Mapped[Optional[int]]
+    people_served: Mapped[int | None]
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
     transport: Mapped[bool] = mapped_column(default=False)
     police_requested: Mapped[bool] = mapped_column(default=False)
     ems_requested: Mapped[bool] = mapped_column(default=False)
-    notes: Mapped[Optional[str]] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
     # The person was offered a Care Navigation referral and did not consent (no referral made).
     referral_declined: Mapped[bool] = mapped_column(default=False, server_default=false())
-    recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     incident: Mapped[Incident] = relationship(back_populates="outcome")

@@ -51,8 +51,8 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(20))
-    discipline: Mapped[Optional[str]] = mapped_column(String(20))
-    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id"), index=True)
+    discipline: Mapped[str | None] = mapped_column(String(20))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -112,29 +112,29 @@ class Referral(db.Model):
     consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     person_name: Mapped[str] = mapped_column(String(120))  # name or alias
-    phone: Mapped[Optional[str]] = mapped_column(String(40))
-    other_contact: Mapped[Optional[str]] = mapped_column(String(200))
-    best_time: Mapped[Optional[str]] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    other_contact: Mapped[str | None] = mapped_column(String(200))
+    best_time: Mapped[str | None] = mapped_column(String(120))
     may_leave_message: Mapped[bool] = mapped_column(default=False)
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     urgency: Mapped[str] = mapped_column(String(20))
-    notes: Mapped[Optional[str]] = mapped_column(Text)
-    sensitive_notes: Mapped[Optional[str]] = mapped_column(Text)  # 42 CFR Part 2
+    notes: Mapped[str | None] = mapped_column(Text)
+    sensitive_notes: Mapped[str | None] = mapped_column(Text)  # 42 CFR Part 2
 
     status: Mapped[str] = mapped_column(String(20), default=ReferralStatus.OPEN.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_action_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    claimed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
-    claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    first_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    first_contact_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # first "reached"
-    connected_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # first connection
-    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    closed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    close_reason: Mapped[Optional[str]] = mapped_column(String(20))
-    close_note: Mapped[Optional[str]] = mapped_column(Text)
-    reopened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first "reached"
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first connection
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    close_reason: Mapped[str | None] = mapped_column(String(20))
+    close_note: Mapped[str | None] = mapped_column(Text)
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     incident: Mapped["Incident"] = relationship()
     team: Mapped["Team"] = relationship()
@@ -190,9 +190,9 @@ class FollowUpAttempt(db.Model):
     navigator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     method: Mapped[str] = mapped_column(String(20))
     result: Mapped[str] = mapped_column(String(20))
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     referral: Mapped[Referral] = relationship(back_populates="attempts")
     navigator: Mapped["User"] = relationship()
@@ -242,9 +242,9 @@ class ReferralClosure(db.Model):
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(String(20))
-    note: Mapped[Optional[str]] = mapped_column(Text)
-    reopened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    reopened_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     referral: Mapped[Referral] = relationship(back_populates="closures")
     closed_by: Mapped["User"] = relationship(foreign_keys=[closed_by_id])

@@ -1,8 +1,8 @@
-"""Field teams. Only heart_field.status changes a team's status."""
+"""Field teams. Only heart_field.domain.status changes a team's status."""
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,9 +46,9 @@ class Team(db.Model):
     status_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Row version for optimistic concurrency: every status change bumps it.
     version: Mapped[int] = mapped_column(default=1)
-    last_lat: Mapped[Optional[float]]
-    last_lon: Mapped[Optional[float]]
-    position_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_lat: Mapped[float | None]
+    last_lon: Mapped[float | None]
+    position_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     members: Mapped[list["User"]] = relationship(back_populates="team", order_by="User.discipline")
 

@@ -1,7 +1,6 @@
 """API bearer tokens for systems such as the ECC's CAD. Only a hash of each token is kept."""
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -17,10 +16,10 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(80))  # which system holds it, e.g. "Durham ECC CAD"
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the token
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    revoked_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     @property
     def active(self) -> bool:

@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
-from .. import audit, referrals
+from .. import audit
 from ..access import load_referral, roles, sees_sensitive
+from ..domain import referrals
+from ..domain.referrals import QUEUE_VIEWS, ReferralRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
 from ..models import Referral, Role, utcnow
-from ..referrals import QUEUE_VIEWS, ReferralRefused
 from .forms import ActionForm, AttemptForm, CloseForm, ConnectionForm
 
 bp = Blueprint("navigation", __name__, url_prefix="/navigation")
@@ -48,18 +49,39 @@ def index():
     now = utcnow()
     supervisor = current_user.role == Role.SUPERVISOR
     return render_page(
-        "navigation/index.html", "navigation/_queue.html",
+        "navigation/index.html",
+        "navigation/_queue.html",
         referrals=referrals.queue(db.session, view, current_user, now),
-        view=view, views=QUEUE_VIEWS, now=now, sensitive=sees_sensitive(current_user),
+        view=view,
+        views=QUEUE_VIEWS,
+        now=now,
+        sensitive=sees_sensitive(current_user),
         load=referrals.navigator_load(db.session, now) if supervisor else None,
-        totals={v: len(referrals.queue(db.session, v, current_user, now))
-                for v in ("unclaimed", "overdue")},
+        totals={
+            v: len(referrals.queue(db.session, v, current_user, now))
+            for v in ("unclaimed", "overdue")
+        },
     )
 
 
-EXPORT_COLUMNS = ["reference", "status", "urgency", "created", "due", "next_action", "claimed_by",
-                  "team", "cad_number", "name", "phone", "other_contact", "best_time",
-                  "may_leave_message", "needs", "notes"]
+EXPORT_COLUMNS = [
+    "reference",
+    "status",
+    "urgency",
+    "created",
+    "due",
+    "next_action",
+    "claimed_by",
+    "team",
+    "cad_number",
+    "name",
+    "phone",
+    "other_contact",
+    "best_time",
+    "may_leave_message",
+    "needs",
+    "notes",
+]
 
 
 def _cell(value) -> str:
@@ -79,22 +101,45 @@ def export():
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS + (["substance_use_details"] if sensitive else []))
     for r in rows:
-        row = [r.reference, r.status_label, r.urgency_label, local_when(r.created_at),
-               local_when(r.due_at), local_when(r.next_action_at),
-               r.claimed_by.display_name if r.claimed_by else "", r.team.call_sign,
-               r.incident.cad_number, r.person_name, r.phone, r.other_contact, r.best_time,
-               "yes" if r.may_leave_message else "no", "; ".join(r.need_labels(sensitive)), r.notes]
+        row = [
+            r.reference,
+            r.status_label,
+            r.urgency_label,
+            local_when(r.created_at),
+            local_when(r.due_at),
+            local_when(r.next_action_at),
+            r.claimed_by.display_name if r.claimed_by else "",
+            r.team.call_sign,
+            r.incident.cad_number,
+            r.person_name,
+            r.phone,
+            r.other_contact,
+            r.best_time,
+            "yes" if r.may_leave_message else "no",
+            "; ".join(r.need_labels(sensitive)),
+            r.notes,
+        ]
         if sensitive:
             row.append(r.sensitive_notes)
         writer.writerow([_cell(v) for v in row])
-    audit.record(db.session, current_user, "export_referrals", "referral", None,
-                 f"{len(rows)} exported, view {view}")
+    audit.record(
+        db.session,
+        current_user,
+        "export_referrals",
+        "referral",
+        None,
+        f"{len(rows)} exported, view {view}",
+    )
     db.session.commit()
     stamp = utcnow().astimezone(zone()).strftime("%Y%m%d-%H%M")
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="referrals-{view}-{stamp}.csv"',
-        "Cache-Control": "no-store",
-    })
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="referrals-{view}-{stamp}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _detail(referral: Referral, status_code: int = 200, notice=None, **forms):
@@ -110,10 +155,15 @@ def _detail(referral: Referral, status_code: int = 200, notice=None, **forms):
     }
     defaults.update(forms)
     return render_page(
-        "navigation/referral.html", "navigation/_referral.html", status_code,
-        referral=referral, now=utcnow(), notice=notice,
+        "navigation/referral.html",
+        "navigation/_referral.html",
+        status_code,
+        referral=referral,
+        now=utcnow(),
+        notice=notice,
         sensitive=sees_sensitive(current_user),
-        can_work=current_user.role == Role.NAVIGATOR, open_form=next(iter(forms), None),
+        can_work=current_user.role == Role.NAVIGATOR,
+        open_form=next(iter(forms), None),
         **defaults,
     )
 
@@ -147,8 +197,13 @@ def _act(referral_id: int, form, form_name: str, do, done: str):
 @bp.route("/referrals/<int:referral_id>/claim", methods=["POST"])
 @roles(Role.NAVIGATOR)
 def claim(referral_id: int):
-    return _act(referral_id, ActionForm(), "action_form",
-                lambda r, f: referrals.claim(db.session, r, current_user), "Claimed.")
+    return _act(
+        referral_id,
+        ActionForm(),
+        "action_form",
+        lambda r, f: referrals.claim(db.session, r, current_user),
+        "Claimed.",
+    )
 
 
 @bp.route("/referrals/<int:referral_id>/attempts", methods=["POST"])
@@ -158,10 +213,16 @@ def attempt(referral_id: int):
         def local(moment):
             return moment.replace(tzinfo=zone()) if moment else None
 
-        referrals.log_attempt(db.session, referral, current_user, form.method.data,
-                              form.result.data, local(form.next_attempt_at.data),
-                              (form.note.data or "").strip() or None,
-                              attempted_at=local(form.attempted_at.data))
+        referrals.log_attempt(
+            db.session,
+            referral,
+            current_user,
+            form.method.data,
+            form.result.data,
+            local(form.next_attempt_at.data),
+            (form.note.data or "").strip() or None,
+            attempted_at=local(form.attempted_at.data),
+        )
 
     return _act(referral_id, AttemptForm(), "attempt_form", do, "Attempt logged.")
 
@@ -170,9 +231,15 @@ def attempt(referral_id: int):
 @roles(Role.NAVIGATOR)
 def connection(referral_id: int):
     def do(referral, form):
-        referrals.connect(db.session, referral, current_user, form.service.data,
-                          form.organisation.data.strip(), form.connected_on.data,
-                          today=utcnow().astimezone(zone()).date())
+        referrals.connect(
+            db.session,
+            referral,
+            current_user,
+            form.service.data,
+            form.organisation.data.strip(),
+            form.connected_on.data,
+            today=utcnow().astimezone(zone()).date(),
+        )
 
     return _act(referral_id, ConnectionForm(), "connection_form", do, "Connection recorded.")
 
@@ -181,8 +248,13 @@ def connection(referral_id: int):
 @roles(Role.NAVIGATOR)
 def close(referral_id: int):
     def do(referral, form):
-        referrals.close(db.session, referral, current_user, form.reason.data,
-                        (form.close_note.data or "").strip() or None)
+        referrals.close(
+            db.session,
+            referral,
+            current_user,
+            form.reason.data,
+            (form.close_note.data or "").strip() or None,
+        )
 
     return _act(referral_id, CloseForm(), "close_form", do, "Closed.")
 
@@ -190,6 +262,10 @@ def close(referral_id: int):
 @bp.route("/referrals/<int:referral_id>/reopen", methods=["POST"])
 @roles(Role.NAVIGATOR)
 def reopen(referral_id: int):
-    return _act(referral_id, ActionForm(), "action_form",
-                lambda r, f: referrals.reopen(db.session, r, current_user, zone()),
-                "Reopened: back in the queue.")
+    return _act(
+        referral_id,
+        ActionForm(),
+        "action_form",
+        lambda r, f: referrals.reopen(db.session, r, current_user, zone()),
+        "Reopened: back in the queue.",
+    )

@@ -56,17 +56,26 @@ def _distinct(column) -> list[str]:
 @roles(Role.SUPERVISOR, Role.ADMIN)
 def index():
     form = AuditSearchForm(request.args)
-    form.action.choices = choices({a: action_label(a) for a in _distinct(AuditEvent.action)},
-                                  blank="Any action")
-    form.object_type.choices = choices({t: t.replace("_", " ") for t in _distinct(AuditEvent.object_type)},
-                                       blank="Any record")
+    form.action.choices = choices(
+        {a: action_label(a) for a in _distinct(AuditEvent.action)}, blank="Any action"
+    )
+    form.object_type.choices = choices(
+        {t: t.replace("_", " ") for t in _distinct(AuditEvent.object_type)}, blank="Any record"
+    )
     if not form.validate():
-        return render_page("reports/audit.html", "reports/_audit_results.html", 422,
-                           form=form, results=None, action_label=action_label)
+        return render_page(
+            "reports/audit.html",
+            "reports/_audit_results.html",
+            422,
+            form=form,
+            results=None,
+            action_label=action_label,
+        )
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if form.actor.data:
         query = query.join(User, User.id == AuditEvent.actor_id).where(
-            User.username == form.actor.data.strip())
+            User.username == form.actor.data.strip()
+        )
     if form.action.data:
         query = query.where(AuditEvent.action == form.action.data)
     if form.object_type.data:
@@ -81,7 +90,14 @@ def index():
         query = query.where(AuditEvent.at < end)
     results = db.paginate(query, per_page=PER_PAGE, error_out=False, count=True)
     actor_ids = {e.actor_id for e in results.items if e.actor_id is not None}
-    usernames = dict(db.session.execute(
-        select(User.id, User.username).where(User.id.in_(actor_ids))).all())
-    return render_page("reports/audit.html", "reports/_audit_results.html",
-                       form=form, results=results, usernames=usernames, action_label=action_label)
+    usernames = dict(
+        db.session.execute(select(User.id, User.username).where(User.id.in_(actor_ids))).all()
+    )
+    return render_page(
+        "reports/audit.html",
+        "reports/_audit_results.html",
+        form=form,
+        results=results,
+        usernames=usernames,
+        action_label=action_label,
+    )

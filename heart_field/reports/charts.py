@@ -6,7 +6,6 @@ attributes and colours through CSS classes, so no inline style is needed (strict
 
 from dataclasses import dataclass
 from math import ceil, log10
-from typing import Optional
 
 from .tables import Table, cell_text
 
@@ -63,7 +62,7 @@ def floor_log(value: float) -> int:
     return int(ceil(log10(value))) - 1
 
 
-def chart_for(table: Table) -> Optional[Chart]:
+def chart_for(table: Table) -> Chart | None:
     points = table.chart_points
     if not points:
         return None
@@ -84,7 +83,7 @@ def _tick_text(value: float) -> str:
 LABEL_CHARS = 28
 
 
-def bars(points: list[tuple[str, Optional[float]]]) -> Chart:
+def bars(points: list[tuple[str, float | None]]) -> Chart:
     """Horizontal bars: one row per category, labels on the left (for long names)."""
     label_w, plot_w, right = 260.0, 420.0, 60.0
     row_h, top_pad, bottom_pad = 30.0, 10.0, 30.0
@@ -95,19 +94,47 @@ def bars(points: list[tuple[str, Optional[float]]]) -> Chart:
     for i, (label, value) in enumerate(points):
         y = top_pad + i * row_h
         w = plot_w * (value or 0) / top
-        short = label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1].rstrip() + "…"
-        result.append(Bar(short, cell_text(value) if value is not None else "no data",
-                          label_w, y + 5, w, row_h - 10, label_w - 8, y + row_h / 2 + 5,
-                          label_w + w + 6, y + row_h / 2 + 5, label))
+        short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+        result.append(
+            Bar(
+                short,
+                cell_text(value) if value is not None else "no data",
+                label_w,
+                y + 5,
+                w,
+                row_h - 10,
+                label_w - 8,
+                y + row_h / 2 + 5,
+                label_w + w + 6,
+                y + row_h / 2 + 5,
+                label,
+            )
+        )
     axis_y = top_pad + row_h * len(points)
-    ticks = [Tick(_tick_text(v), label_w + plot_w * v / top, top_pad, label_w + plot_w * v / top,
-                  axis_y, label_w + plot_w * v / top, axis_y + 20) for v in _ticks_values(top)]
+    ticks = [
+        Tick(
+            _tick_text(v),
+            label_w + plot_w * v / top,
+            top_pad,
+            label_w + plot_w * v / top,
+            axis_y,
+            label_w + plot_w * v / top,
+            axis_y + 20,
+        )
+        for v in _ticks_values(top)
+    ]
     return Chart("bars", label_w + plot_w + right, height, result, ticks, not any(values))
 
 
-def columns(points: list[tuple[str, Optional[float]]]) -> Chart:
+def columns(points: list[tuple[str, float | None]]) -> Chart:
     """Vertical columns: hours of the day or days of the week along the bottom."""
-    left, col_w, plot_h, top_pad, bottom = 50.0, 28.0 if len(points) > 12 else 80.0, 200.0, 20.0, 30.0
+    left, col_w, plot_h, top_pad, bottom = (
+        50.0,
+        28.0 if len(points) > 12 else 80.0,
+        200.0,
+        20.0,
+        30.0,
+    )
     values = [v or 0 for _, v in points]
     top = nice_max(max(values, default=0))
     result = []
@@ -115,11 +142,32 @@ def columns(points: list[tuple[str, Optional[float]]]) -> Chart:
         h = plot_h * (value or 0) / top
         x = left + i * col_w
         short = label[:2] if len(points) > 12 else label[:3]
-        result.append(Bar(short, cell_text(value) if value is not None else "no data",
-                          x + 3, top_pad + plot_h - h, col_w - 6, h, x + col_w / 2,
-                          top_pad + plot_h + 18, x + col_w / 2, top_pad + plot_h - h - 4, label))
+        result.append(
+            Bar(
+                short,
+                cell_text(value) if value is not None else "no data",
+                x + 3,
+                top_pad + plot_h - h,
+                col_w - 6,
+                h,
+                x + col_w / 2,
+                top_pad + plot_h + 18,
+                x + col_w / 2,
+                top_pad + plot_h - h - 4,
+                label,
+            )
+        )
     right = left + col_w * len(points)
-    ticks = [Tick(_tick_text(v), left, top_pad + plot_h - plot_h * v / top, right,
-                  top_pad + plot_h - plot_h * v / top, left - 6, top_pad + plot_h - plot_h * v / top + 5)
-             for v in _ticks_values(top)]
+    ticks = [
+        Tick(
+            _tick_text(v),
+            left,
+            top_pad + plot_h - plot_h * v / top,
+            right,
+            top_pad + plot_h - plot_h * v / top,
+            left - 6,
+            top_pad + plot_h - plot_h * v / top + 5,
+        )
+        for v in _ticks_values(top)
+    ]
     return Chart("columns", right + 10, top_pad + plot_h + bottom, result, ticks, not any(values))

@@ -22,8 +22,11 @@ class ReportForm(FlaskForm):
 
     start = DateField("From", validators=[InputRequired(message="Give the first day.")])
     end = DateField("To", validators=[InputRequired(message="Give the last day.")])
-    unit = SelectField("Unit type", choices=choices({u.value: u.label for u in UnitType},
-                                                    blank="All units"), default="")
+    unit = SelectField(
+        "Unit type",
+        choices=choices({u.value: u.label for u in UnitType}, blank="All units"),
+        default="",
+    )
 
     @classmethod
     def for_request(cls, args, today: date) -> "ReportForm":

@@ -27,9 +27,8 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from math import floor
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, Integer, and_, case, func, or_, select
@@ -37,6 +36,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
+from ..domain.routing import CALL_TYPES, FALLBACK_REASONS, UNIT_TYPES
 from ..models import (
     DISPOSITIONS,
     Assignment,
@@ -47,7 +47,6 @@ from ..models import (
     Team,
     UnitType,
 )
-from ..routing import CALL_TYPES, FALLBACK_REASONS, UNIT_TYPES
 from .tables import Table
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -56,6 +55,7 @@ STREAM_BATCH = 2000
 
 
 # Time ------------------------------------------------------------------------------------
+
 
 class epoch_seconds(FunctionElement):
     """Seconds since 1970-01-01 UTC of a stored UTC datetime, as a float, in SQL: the
@@ -73,7 +73,9 @@ def _epoch_sqlite(element, compiler, **kw):
 
 @compiles(epoch_seconds, "postgresql")
 def _epoch_postgresql(element, compiler, **kw):
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
+    return (
+        f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
+    )
 
 
 class epoch_whole_seconds(FunctionElement):
@@ -145,13 +147,13 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first_day, time(0), self.zone).astimezone(timezone.utc)
+        return datetime.combine(self.first_day, time(0), self.zone).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
         """Exclusive: local midnight after the last day."""
         after = self.last_day + timedelta(days=1)
-        return datetime.combine(after, time(0), self.zone).astimezone(timezone.utc)
+        return datetime.combine(after, time(0), self.zone).astimezone(UTC)
 
     @property
     def days(self) -> int:
@@ -173,10 +175,12 @@ class Period:
                 low, high = day, later  # the change is after low and at or before high
                 while high - low > 1:
                     middle = (low + high) // 2
-                    low, high = (middle, high) if offset(middle) == stretches[-1][1] else (low, middle)
+                    low, high = (
+                        (middle, high) if offset(middle) == stretches[-1][1] else (low, middle)
+                    )
                 stretches.append((high, offset(high)))
             day = later
-        return [(datetime.fromtimestamp(t, timezone.utc), o) for t, o in stretches]
+        return [(datetime.fromtimestamp(t, UTC), o) for t, o in stretches]
 
     def hour_of_week(self, column) -> hour_of_week:
         return hour_of_week(column, self.utc_offsets())
@@ -185,7 +189,7 @@ class Period:
 @dataclass(frozen=True)
 class Scope:
     period: Period
-    unit_type: Optional[str] = None  # None: every unit type
+    unit_type: str | None = None  # None: every unit type
 
     @property
     def unit_label(self) -> str:
@@ -202,7 +206,8 @@ def _in_period(scope: Scope):
 
 # Percentiles -----------------------------------------------------------------------------
 
-def percentile(sorted_values: Sequence[float], p: float) -> Optional[float]:
+
+def percentile(sorted_values: Sequence[float], p: float) -> float | None:
     """Linear interpolation between closest ranks (see the module docstring); None when empty."""
     n = len(sorted_values)
     if n == 0:
@@ -214,11 +219,11 @@ def percentile(sorted_values: Sequence[float], p: float) -> Optional[float]:
     return sorted_values[low] + (h - low) * (sorted_values[low + 1] - sorted_values[low])
 
 
-def _minutes(seconds: Optional[float]) -> Optional[float]:
+def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 1)
 
 
-def _share(part: int, whole: int) -> Optional[float]:
+def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
@@ -249,7 +254,9 @@ def _team_times(session: Session, scope: Scope):
         select(
             Incident.id,
             period.hour_of_week(Incident.received_at),
-            func.min(Team.unit_type),  # one team, one unit: an aggregate keeps the grouping sort-free
+            func.min(
+                Team.unit_type
+            ),  # one team, one unit: an aggregate keeps the grouping sort-free
             first_assigned - received,
             en_route - assigned,
             on_scene - en_route,
@@ -287,7 +294,7 @@ def _response_columns(first: str) -> list[str]:
     return columns
 
 
-def _seconds(value: Optional[float]) -> Optional[int]:
+def _seconds(value: float | None) -> int | None:
     """An interval in whole seconds; None when missing or negative (a clock running behind)."""
     if value is None or value < 0:
         return None
@@ -320,8 +327,11 @@ class _Samples:
             self._file(self.single, ("single", unit, hour, weekday), rows)
             return
         for each in {r[2] for r in rows}:
-            self._file(self.multi_unit, ("multi_unit", each, hour, weekday),
-                       [r for r in rows if r[2] == each])
+            self._file(
+                self.multi_unit,
+                ("multi_unit", each, hour, weekday),
+                [r for r in rows if r[2] == each],
+            )
         self._file(self.multi_all, ("multi_all", hour, weekday), rows)
 
     def _file(self, family: dict, key: tuple, rows: list) -> None:
@@ -336,8 +346,12 @@ class _Samples:
                     if value is not None and value >= 0:
                         cell[which].append(round(value))
             to_en_route, to_scene = rows[0][4], rows[0][5]
-        for which, value in ((RECEIVED_ASSIGNED, to_assign), (ASSIGNED_EN_ROUTE, to_en_route),
-                             (EN_ROUTE_ON_SCENE, to_scene), (RECEIVED_ON_SCENE, to_arrive)):
+        for which, value in (
+            (RECEIVED_ASSIGNED, to_assign),
+            (ASSIGNED_EN_ROUTE, to_en_route),
+            (EN_ROUTE_ON_SCENE, to_scene),
+            (RECEIVED_ON_SCENE, to_arrive),
+        ):
             if value is not None and value >= 0:
                 cell[which].append(round(value))
 
@@ -345,11 +359,15 @@ class _Samples:
         """Merge the matching cells (None matches anything). A unit's row reads each call
         as that unit saw it; every other row reads calls whole."""
         if unit is not None:
-            sources = (("single", self.single, (unit, hour, weekday)),
-                       ("multi_unit", self.multi_unit, (unit, hour, weekday)))
+            sources = (
+                ("single", self.single, (unit, hour, weekday)),
+                ("multi_unit", self.multi_unit, (unit, hour, weekday)),
+            )
         else:
-            sources = (("single", self.single, (None, hour, weekday)),
-                       ("multi_all", self.multi_all, (hour, weekday)))
+            sources = (
+                ("single", self.single, (None, hour, weekday)),
+                ("multi_all", self.multi_all, (hour, weekday)),
+            )
         merged, calls = _new_cell(), 0
         for name, family, wanted in sources:
             for key, cell in family.items():
@@ -379,23 +397,38 @@ def response_times(session: Session, scope: Scope) -> ResponseTimes:
     unit_rows = [samples.row(u.label, unit=u.value) for u in units]
     if not scope.unit_type:
         unit_rows.append(samples.row("All units"))
-    chart = dict(chart_value=2 + 2 * RECEIVED_ON_SCENE,
-                 chart_title="Median minutes from call received to a team on scene")
+    chart = dict(
+        chart_value=2 + 2 * RECEIVED_ON_SCENE,
+        chart_title="Median minutes from call received to a team on scene",
+    )
     return ResponseTimes(
-        by_unit=Table("response-by-unit", "Response times by unit type",
-                      _response_columns("Unit type"), unit_rows, **chart),
-        by_hour=Table("response-by-hour", "Response times by hour of day (local time)",
-                      _response_columns("Hour received"),
-                      [samples.row(f"{h:02d}:00", hour=h) for h in range(24)],
-                      chart_kind="columns", **chart),
-        by_weekday=Table("response-by-weekday", "Response times by day of week",
-                         _response_columns("Day received"),
-                         [samples.row(name, weekday=d) for d, name in enumerate(WEEKDAYS)],
-                         chart_kind="columns", **chart),
+        by_unit=Table(
+            "response-by-unit",
+            "Response times by unit type",
+            _response_columns("Unit type"),
+            unit_rows,
+            **chart,
+        ),
+        by_hour=Table(
+            "response-by-hour",
+            "Response times by hour of day (local time)",
+            _response_columns("Hour received"),
+            [samples.row(f"{h:02d}:00", hour=h) for h in range(24)],
+            chart_kind="columns",
+            **chart,
+        ),
+        by_weekday=Table(
+            "response-by-weekday",
+            "Response times by day of week",
+            _response_columns("Day received"),
+            [samples.row(name, weekday=d) for d, name in enumerate(WEEKDAYS)],
+            chart_kind="columns",
+            **chart,
+        ),
     )
 
 
-def _first(values) -> Optional[float]:
+def _first(values) -> float | None:
     """The earliest of the values that are present and not negative."""
     present = [v for v in values if v is not None and v >= 0]
     return min(present) if present else None
@@ -405,7 +438,10 @@ def _first(values) -> Optional[float]:
 
 # A team was sent and the call has not been cancelled, reopened or sent elsewhere.
 _EXPECTS_OUTCOME = (
-    IncidentStatus.ASSIGNED, IncidentStatus.EN_ROUTE, IncidentStatus.ON_SCENE, IncidentStatus.CLOSED,
+    IncidentStatus.ASSIGNED,
+    IncidentStatus.EN_ROUTE,
+    IncidentStatus.ON_SCENE,
+    IncidentStatus.CLOSED,
 )
 
 
@@ -457,32 +493,60 @@ class Outcomes:
 def outcomes(session: Session, scope: Scope) -> Outcomes:
     base = _attended(scope)
     # One pass: the totals per disposition (None: no outcome yet), summed here.
-    groups = session.execute(base.add_columns(
-        Outcome.disposition,
-        func.count(Incident.id),
-        func.count(Outcome.id),
-        func.coalesce(func.sum(Outcome.people_served), 0),
-        _count_if(Outcome.transport.is_(True)),
-        _count_if(Outcome.police_requested.is_(True)),
-        _count_if(Outcome.ems_requested.is_(True)),
-        _count_if(_MISSING),
-    ).group_by(Outcome.disposition)).all()
+    groups = session.execute(
+        base.add_columns(
+            Outcome.disposition,
+            func.count(Incident.id),
+            func.count(Outcome.id),
+            func.coalesce(func.sum(Outcome.people_served), 0),
+            _count_if(Outcome.transport.is_(True)),
+            _count_if(Outcome.police_requested.is_(True)),
+            _count_if(Outcome.ems_requested.is_(True)),
+            _count_if(_MISSING),
+        ).group_by(Outcome.disposition)
+    ).all()
     totals = [sum(int(g[i]) for g in groups) for i in range(1, 8)]
-    labels = ("Calls a team was sent to", "Calls with an outcome", "People served",
-              "Transports", "Police requested", "EMS requested", "Still missing an outcome")
-    summary = Table("outcome-summary", "Outcomes", ["Measure", "Count"],
-                    [[label, value] for label, value in zip(labels, totals)],
-                    chart_value=1, chart_title="Calls and people, in this range")
+    labels = (
+        "Calls a team was sent to",
+        "Calls with an outcome",
+        "People served",
+        "Transports",
+        "Police requested",
+        "EMS requested",
+        "Still missing an outcome",
+    )
+    summary = Table(
+        "outcome-summary",
+        "Outcomes",
+        ["Measure", "Count"],
+        [[label, value] for label, value in zip(labels, totals)],
+        chart_value=1,
+        chart_title="Calls and people, in this range",
+    )
 
     counts = {g[0]: g[2] for g in groups if g[0] is not None}
     recorded = sum(counts.values())
     order = sorted(DISPOSITIONS, key=lambda code: -counts.get(code, 0))
-    rows = [[DISPOSITIONS[c].label, DISPOSITIONS[c].nemsis_code, counts.get(c, 0),
-             _share(counts.get(c, 0), recorded)] for c in order]
-    rows += [[code, "", n, _share(n, recorded)] for code, n in counts.items() if code not in DISPOSITIONS]
-    dispositions = Table("dispositions", "Dispositions",
-                         ["Disposition", "NEMSIS eDisposition.27", "Calls", "Share (%)"], rows,
-                         chart_value=2, chart_title="Calls by disposition")
+    rows = [
+        [
+            DISPOSITIONS[c].label,
+            DISPOSITIONS[c].nemsis_code,
+            counts.get(c, 0),
+            _share(counts.get(c, 0), recorded),
+        ]
+        for c in order
+    ]
+    rows += [
+        [code, "", n, _share(n, recorded)] for code, n in counts.items() if code not in DISPOSITIONS
+    ]
+    dispositions = Table(
+        "dispositions",
+        "Dispositions",
+        ["Disposition", "NEMSIS eDisposition.27", "Calls", "Share (%)"],
+        rows,
+        chart_value=2,
+        chart_title="Calls by disposition",
+    )
     missing = missing_outcomes(session, scope)
     missing.rows = list(missing.rows)
     return Outcomes(summary, dispositions, missing)
@@ -490,29 +554,45 @@ def outcomes(session: Session, scope: Scope) -> Outcomes:
 
 def missing_outcomes(session: Session, scope: Scope) -> Table:
     """One row per call; its rows stream from the database as they are read."""
-    return Table("missing-outcomes", "Calls still missing an outcome",
-                 ["CAD number", "Received", "Call type", "Team", "Status", "Missing"],
-                 _missing_outcome_rows(session, scope),
-                 note="A team was sent and the call is not cancelled, but no outcome, "
-                      "or no count of people served, is recorded yet.")
+    return Table(
+        "missing-outcomes",
+        "Calls still missing an outcome",
+        ["CAD number", "Received", "Call type", "Team", "Status", "Missing"],
+        _missing_outcome_rows(session, scope),
+        note="A team was sent and the call is not cancelled, but no outcome, "
+        "or no count of people served, is recorded yet.",
+    )
 
 
 def _missing_outcome_rows(session: Session, scope: Scope) -> Iterator[list]:
     stmt = (
         _attended(scope)
-        .add_columns(Incident.cad_number, Incident.received_at, Incident.call_type,
-                     Team.call_sign, Incident.status, Outcome.id)
+        .add_columns(
+            Incident.cad_number,
+            Incident.received_at,
+            Incident.call_type,
+            Team.call_sign,
+            Incident.status,
+            Outcome.id,
+        )
         .where(_MISSING)
         .order_by(Incident.received_at, Incident.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
     zone = scope.period.zone
     for cad, received, call_type, call_sign, status, outcome_id in session.execute(stmt):
-        yield [cad, local_text(received, zone), CALL_TYPES.get(call_type, call_type), call_sign,
-               IncidentStatus(status).label, "Outcome" if outcome_id is None else "People served"]
+        yield [
+            cad,
+            local_text(received, zone),
+            CALL_TYPES.get(call_type, call_type),
+            call_sign,
+            IncidentStatus(status).label,
+            "Outcome" if outcome_id is None else "People served",
+        ]
 
 
 # 3. Unmet need ---------------------------------------------------------------------------
+
 
 @dataclass
 class UnmetNeed:
@@ -548,46 +628,85 @@ def unmet_need(session: Session, scope: Scope) -> UnmetNeed:
             elsewhere["weekday"][weekday] += calls
 
     total, routed = sum(received["hour"].values()), sum(reasons.values())
-    summary = Table("unmet-summary", "Calls HEART could not take",
-                    ["Measure", "Calls", "Share (%)"],
-                    [["Calls received", total, None],
-                     ["Taken by HEART", total - routed, _share(total - routed, total)],
-                     ["Routed elsewhere", routed, _share(routed, total)]],
-                    chart_value=1, chart_title="Calls received, taken by HEART and routed elsewhere")
+    summary = Table(
+        "unmet-summary",
+        "Calls HEART could not take",
+        ["Measure", "Calls", "Share (%)"],
+        [
+            ["Calls received", total, None],
+            ["Taken by HEART", total - routed, _share(total - routed, total)],
+            ["Routed elsewhere", routed, _share(routed, total)],
+        ],
+        chart_value=1,
+        chart_title="Calls received, taken by HEART and routed elsewhere",
+    )
     labels = {**FALLBACK_REASONS, NOT_RECORDED: NOT_RECORDED}
     order = [r for r in labels if reasons[r] or r in FALLBACK_REASONS]
     order += [r for r in reasons if r not in labels]
     order.sort(key=lambda r: -reasons[r])
-    by_reason = Table("unmet-by-reason", "Routed elsewhere, by reason",
-                      ["Reason", "Calls", "Share of routed elsewhere (%)"],
-                      [[labels.get(r, r), reasons[r], _share(reasons[r], routed)] for r in order],
-                      chart_value=1, chart_title="Calls routed elsewhere, by reason")
+    by_reason = Table(
+        "unmet-by-reason",
+        "Routed elsewhere, by reason",
+        ["Reason", "Calls", "Share of routed elsewhere (%)"],
+        [[labels.get(r, r), reasons[r], _share(reasons[r], routed)] for r in order],
+        chart_value=1,
+        chart_title="Calls routed elsewhere, by reason",
+    )
 
     def by(dimension: str, keys, label) -> list[list]:
-        return [[label(k), received[dimension][k], elsewhere[dimension][k],
-                 _share(elsewhere[dimension][k], received[dimension][k])] for k in keys]
+        return [
+            [
+                label(k),
+                received[dimension][k],
+                elsewhere[dimension][k],
+                _share(elsewhere[dimension][k], received[dimension][k]),
+            ]
+            for k in keys
+        ]
 
     columns = ["Calls received", "Routed elsewhere", "Share routed elsewhere (%)"]
     return UnmetNeed(
         summary=summary,
         by_reason=by_reason,
-        by_hour=Table("unmet-by-hour", "Routed elsewhere, by hour of day (local time)",
-                      ["Hour received", *columns], by("hour", range(24), lambda h: f"{h:02d}:00"),
-                      chart_value=2, chart_kind="columns",
-                      chart_title="Calls routed elsewhere, by hour received"),
-        by_weekday=Table("unmet-by-weekday", "Routed elsewhere, by day of week",
-                         ["Day received", *columns], by("weekday", range(7), WEEKDAYS.__getitem__),
-                         chart_value=2, chart_kind="columns",
-                         chart_title="Calls routed elsewhere, by day received"),
+        by_hour=Table(
+            "unmet-by-hour",
+            "Routed elsewhere, by hour of day (local time)",
+            ["Hour received", *columns],
+            by("hour", range(24), lambda h: f"{h:02d}:00"),
+            chart_value=2,
+            chart_kind="columns",
+            chart_title="Calls routed elsewhere, by hour received",
+        ),
+        by_weekday=Table(
+            "unmet-by-weekday",
+            "Routed elsewhere, by day of week",
+            ["Day received", *columns],
+            by("weekday", range(7), WEEKDAYS.__getitem__),
+            chart_value=2,
+            chart_kind="columns",
+            chart_title="Calls routed elsewhere, by day received",
+        ),
     )
 
 
 # Every call ------------------------------------------------------------------------------
 
 CALL_COLUMNS = [
-    "CAD number", "Received", "Call type", "Priority", "Status", "Routed elsewhere because",
-    "Recommended unit", "Team", "Team unit", *[f"{label} (min)" for _, label in INTERVALS],
-    "Disposition", "NEMSIS eDisposition.27", "People served", "Transport", "Police requested",
+    "CAD number",
+    "Received",
+    "Call type",
+    "Priority",
+    "Status",
+    "Routed elsewhere because",
+    "Recommended unit",
+    "Team",
+    "Team unit",
+    *[f"{label} (min)" for _, label in INTERVALS],
+    "Disposition",
+    "NEMSIS eDisposition.27",
+    "People served",
+    "Transport",
+    "Police requested",
     "EMS requested",
 ]
 
@@ -615,13 +734,24 @@ def every_call(session: Session, scope: Scope) -> Table:
     received = epoch_seconds(Incident.received_at)
     stmt = (
         select(
-            Incident.cad_number, Incident.received_at, Incident.call_type, Incident.priority,
-            Incident.status, Incident.fallback_reason, Incident.recommended_unit_type,
-            Team.call_sign, Team.unit_type,
-            times.c.first_assigned - received, times.c.en_route - times.c.assigned,
-            times.c.on_scene - times.c.en_route, times.c.on_scene - received,
-            Outcome.disposition, Outcome.people_served, Outcome.transport,
-            Outcome.police_requested, Outcome.ems_requested,
+            Incident.cad_number,
+            Incident.received_at,
+            Incident.call_type,
+            Incident.priority,
+            Incident.status,
+            Incident.fallback_reason,
+            Incident.recommended_unit_type,
+            Team.call_sign,
+            Team.unit_type,
+            times.c.first_assigned - received,
+            times.c.en_route - times.c.assigned,
+            times.c.on_scene - times.c.en_route,
+            times.c.on_scene - received,
+            Outcome.disposition,
+            Outcome.people_served,
+            Outcome.transport,
+            Outcome.police_requested,
+            Outcome.ems_requested,
         )
         .outerjoin(times, times.c.incident_id == Incident.id)
         .outerjoin(latest, latest.c.incident_id == Incident.id)
@@ -632,29 +762,59 @@ def every_call(session: Session, scope: Scope) -> Table:
         .order_by(Incident.received_at, Incident.id)
     )
     if scope.unit_type:
-        stmt = stmt.where(or_(Team.unit_type == scope.unit_type,
-                              and_(Team.id.is_(None), Incident.recommended_unit_type == scope.unit_type)))
+        stmt = stmt.where(
+            or_(
+                Team.unit_type == scope.unit_type,
+                and_(Team.id.is_(None), Incident.recommended_unit_type == scope.unit_type),
+            )
+        )
     return Table("calls", "Every call", CALL_COLUMNS, _call_rows(session, stmt, scope.period.zone))
 
 
 _STATUS_LABELS = {s.value: s.label for s in IncidentStatus}
 
 
-def _unit_label(unit: Optional[str]) -> str:
+def _unit_label(unit: str | None) -> str:
     return UNIT_TYPES.get(unit, unit) if unit else ""
 
 
 def _call_rows(session: Session, stmt, zone: ZoneInfo) -> Iterator[list]:
-    for (cad, received, call_type, priority, status, reason, recommended, call_sign, unit,
-         to_assign, to_en_route, to_scene, to_arrive, disposition, people, transport, police,
-         ems) in session.execute(stmt.execution_options(yield_per=STREAM_BATCH)):
+    for (
+        cad,
+        received,
+        call_type,
+        priority,
+        status,
+        reason,
+        recommended,
+        call_sign,
+        unit,
+        to_assign,
+        to_en_route,
+        to_scene,
+        to_arrive,
+        disposition,
+        people,
+        transport,
+        police,
+        ems,
+    ) in session.execute(stmt.execution_options(yield_per=STREAM_BATCH)):
         known = DISPOSITIONS.get(disposition) if disposition else None
         yield [
-            cad, local_text(received, zone), CALL_TYPES.get(call_type, call_type), priority,
+            cad,
+            local_text(received, zone),
+            CALL_TYPES.get(call_type, call_type),
+            priority,
             _STATUS_LABELS.get(status, status),
             FALLBACK_REASONS.get(reason, reason) if reason else "",
-            _unit_label(recommended), call_sign, _unit_label(unit),
+            _unit_label(recommended),
+            call_sign,
+            _unit_label(unit),
             *[_minutes(_seconds(v)) for v in (to_assign, to_en_route, to_scene, to_arrive)],
-            known.label if known else disposition, known.nemsis_code if known else None, people,
-            transport, police, ems,
+            known.label if known else disposition,
+            known.nemsis_code if known else None,
+            people,
+            transport,
+            police,
+            ems,
         ]

@@ -22,11 +22,16 @@ class Referrals:
     funnel: Table
     contact_time: Table
     overdue: Table
+
+
 def follow_through(session: Session, scope: Scope, now: datetime) -> Referrals:
     """Care Navigation follow-through for referrals made in the scope: made -> claimed ->
     first contact within 48 hours -> connected, the time to first contact, and every
     referral overdue now (whenever it was made)."""
-    made_in_scope = [Referral.created_at >= scope.period.start, Referral.created_at < scope.period.end]
+    made_in_scope = [
+        Referral.created_at >= scope.period.start,
+        Referral.created_at < scope.period.end,
+    ]
     unit = [Team.unit_type == scope.unit_type] if scope.unit_type else []
     to_contact = epoch_seconds(Referral.first_contact_at) - epoch_seconds(Referral.created_at)
     made, claimed, contacted, connected = session.execute(
@@ -35,38 +40,74 @@ def follow_through(session: Session, scope: Scope, now: datetime) -> Referrals:
             func.count(Referral.claimed_at),
             _count_if(to_contact <= FIRST_CONTACT_GOAL.total_seconds()),
             func.count(Referral.connected_at),
-        ).join(Team, Team.id == Referral.team_id).where(*made_in_scope, *unit)
+        )
+        .join(Team, Team.id == Referral.team_id)
+        .where(*made_in_scope, *unit)
     ).one()
-    stages = [("Referrals made", made), ("Claimed by a navigator", claimed),
-              ("First contact within 48 hours", contacted), ("Connected to services", connected)]
-    funnel = Table("referral-funnel", "Referral follow-through",
-                   ["Stage", "Referrals", "Share of referrals made (%)"],
-                   [[label, int(n), _share(int(n), int(made))] for label, n in stages],
-                   chart_value=1, chart_title="Referrals at each stage")
+    stages = [
+        ("Referrals made", made),
+        ("Claimed by a navigator", claimed),
+        ("First contact within 48 hours", contacted),
+        ("Connected to services", connected),
+    ]
+    funnel = Table(
+        "referral-funnel",
+        "Referral follow-through",
+        ["Stage", "Referrals", "Share of referrals made (%)"],
+        [[label, int(n), _share(int(n), int(made))] for label, n in stages],
+        chart_value=1,
+        chart_title="Referrals at each stage",
+    )
 
-    waits = sorted(v for (v,) in _stream(session, select(to_contact)
-                   .join(Team, Team.id == Referral.team_id)
-                   .where(*made_in_scope, *unit, Referral.first_contact_at.is_not(None))))
-    hours = [None if v is None else round(v / 3600, 1) for v in
-             (percentile(waits, 0.5), percentile(waits, 0.9))]
-    contact_time = Table("referral-contact-time", "Time from referral to first contact",
-                         ["Measure", "Hours"],
-                         [["Referrals contacted", len(waits)], ["Median", hours[0]],
-                          ["90th percentile", hours[1]]])
+    waits = sorted(
+        v
+        for (v,) in _stream(
+            session,
+            select(to_contact)
+            .join(Team, Team.id == Referral.team_id)
+            .where(*made_in_scope, *unit, Referral.first_contact_at.is_not(None)),
+        )
+    )
+    hours = [
+        None if v is None else round(v / 3600, 1)
+        for v in (percentile(waits, 0.5), percentile(waits, 0.9))
+    ]
+    contact_time = Table(
+        "referral-contact-time",
+        "Time from referral to first contact",
+        ["Measure", "Hours"],
+        [["Referrals contacted", len(waits)], ["Median", hours[0]], ["90th percentile", hours[1]]],
+    )
 
     zone = scope.period.zone
     rows = []
     for ref_id, created, urgency, status, due in session.execute(
-        select(Referral.id, Referral.created_at, Referral.urgency, Referral.status,
-               Referral.next_action_at)
+        select(
+            Referral.id,
+            Referral.created_at,
+            Referral.urgency,
+            Referral.status,
+            Referral.next_action_at,
+        )
         .join(Team, Team.id == Referral.team_id)
         .where(Referral.status != ReferralStatus.CLOSED.value, Referral.next_action_at < now, *unit)
         .order_by(Referral.next_action_at)
     ):
-        rows.append([f"R-{ref_id}", local_text(created, zone), Urgency(urgency).label,
-                     ReferralStatus(status).label, local_text(due, zone),
-                     round((now - due).total_seconds() / 3600, 1)])
-    overdue = Table("referral-overdue", "Referrals overdue now",
-                    ["Referral", "Made", "Urgency", "Status", "Next step was due", "Overdue by (hours)"],
-                    rows, note="Open or claimed referrals whose next step is past due, whenever they were made.")
+        rows.append(
+            [
+                f"R-{ref_id}",
+                local_text(created, zone),
+                Urgency(urgency).label,
+                ReferralStatus(status).label,
+                local_text(due, zone),
+                round((now - due).total_seconds() / 3600, 1),
+            ]
+        )
+    overdue = Table(
+        "referral-overdue",
+        "Referrals overdue now",
+        ["Referral", "Made", "Urgency", "Status", "Next step was due", "Overdue by (hours)"],
+        rows,
+        note="Open or claimed referrals whose next step is past due, whenever they were made.",
+    )
     return Referrals(funnel, contact_time, overdue)

@@ -67,19 +67,28 @@ EXPORTS = {
 def index():
     form = _form()
     if request.args and not form.validate():
-        return render_page("reports/index.html", "reports/_report.html", 422, form=form,
-                           report=None)
+        return render_page(
+            "reports/index.html", "reports/_report.html", 422, form=form, report=None
+        )
     scope = form.scope(_zone())
-    return render_page("reports/index.html", "reports/_report.html", form=form, scope=scope,
-                       report=build_report(db.session, scope), chart_for=chart_for,
-                       query=_query(form))
+    return render_page(
+        "reports/index.html",
+        "reports/_report.html",
+        form=form,
+        scope=scope,
+        report=build_report(db.session, scope),
+        chart_for=chart_for,
+        query=_query(form),
+    )
 
 
 @bp.route("/<name>.csv")
 @roles(*VIEWERS)
 def export(name: str):
     if name not in EXPORTS:
-        return render_template("error.html", code=404, message="There is no such report table."), 404
+        return render_template(
+            "error.html", code=404, message="There is no such report table."
+        ), 404
     form = _form()
     if not form.validate():
         message = next(iter(form.errors.values()))[0]
@@ -87,8 +96,14 @@ def export(name: str):
     scope = form.scope(_zone())
     table = EXPORTS[name](db.session, scope)
     period = scope.period
-    audit.record(db.session, current_user, "export_csv", "report", name,
-                 detail=f"{period.first_day}..{period.last_day} {scope.unit_type or 'all units'}")
+    audit.record(
+        db.session,
+        current_user,
+        "export_csv",
+        "report",
+        name,
+        detail=f"{period.first_day}..{period.last_day} {scope.unit_type or 'all units'}",
+    )
     db.session.commit()
     filename = f"heart-{name}-{period.first_day}-to-{period.last_day}.csv"
     return Response(
@@ -99,5 +114,8 @@ def export(name: str):
 
 
 def _query(form: ReportForm) -> dict:
-    return {"start": form.start.data.isoformat(), "end": form.end.data.isoformat(),
-            "unit": form.unit.data or ""}
+    return {
+        "start": form.start.data.isoformat(),
+        "end": form.end.data.isoformat(),
+        "unit": form.unit.data or "",
+    }

@@ -5,9 +5,8 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Optional, Union
 
-Value = Union[str, int, float, None]
+Value = str | int | float | None
 
 # Spreadsheets run a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -32,7 +31,7 @@ class Table:
     rows: Iterable[list[Value]]
     # The chart beside the table: which column holds the category, which the value.
     chart_label: int = 0
-    chart_value: Optional[int] = None
+    chart_value: int | None = None
     chart_title: str = ""
     chart_kind: str = "bars"  # "bars" (horizontal, long labels) or "columns" (hours, weekdays)
     note: str = ""
@@ -45,11 +44,15 @@ class Table:
     @property
     def numeric_columns(self) -> set[int]:
         """Columns holding numbers (right-aligned on the page)."""
-        return {i for row in self.rows for i, v in enumerate(row)
-                if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        return {
+            i
+            for row in self.rows
+            for i, v in enumerate(row)
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+        }
 
     @property
-    def chart_points(self) -> list[tuple[str, Optional[float]]]:
+    def chart_points(self) -> list[tuple[str, float | None]]:
         if self.chart_value is None:
             return []
         return [(cell_text(r[self.chart_label]), r[self.chart_value]) for r in self.rows]

@@ -12,10 +12,17 @@ SAFE = {"weapons": False, "violence": False, "medical_emergency": False}
 
 def call(cad="2026-0001", **fields) -> dict:
     """A valid create-incident body (737 Ninth St, inside Durham), with fields overridden."""
-    body = {"cad_number": cad, "call_type": "welfare_check", "priority": 2,
-            "address": "737 Ninth St, Durham, NC 27705", "lat": 36.009004, "lon": -78.922177,
-            "safety": dict(SAFE), "narrative": "Man sitting outside for hours.",
-            "callback_phone": "919-555-0100"}
+    body = {
+        "cad_number": cad,
+        "call_type": "welfare_check",
+        "priority": 2,
+        "address": "737 Ninth St, Durham, NC 27705",
+        "lat": 36.009004,
+        "lon": -78.922177,
+        "safety": dict(SAFE),
+        "narrative": "Man sitting outside for hours.",
+        "callback_phone": "919-555-0100",
+    }
     body.update(fields)
     return {k: v for k, v in body.items() if v is not ...}
 

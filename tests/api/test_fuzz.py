@@ -52,7 +52,9 @@ def fuzz_app(app):
     return app
 
 
-@pytest.mark.parametrize(("method", "path", "mode"), CASES, ids=[f"{m} {p} {g}" for m, p, g in CASES])
+@pytest.mark.parametrize(
+    ("method", "path", "mode"), CASES, ids=[f"{m} {p} {g}" for m, p, g in CASES]
+)
 def test_api_conforms_to_its_document(fuzz_app, method, path, mode):
     _token, secret = tokens.issue(db.session, "fuzzer")
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzz_app, config=CONFIG)
@@ -60,8 +62,9 @@ def test_api_conforms_to_its_document(fuzz_app, method, path, mode):
     cases = []
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     def fuzz(case):
         cases.append(case)
         case.call_and_validate(headers={"Authorization": f"Bearer {secret}"})

@@ -5,11 +5,11 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from heart_field import status
+from heart_field.domain import status
+from heart_field.domain.routing import FALLBACK_REASONS, UNIT_TYPES
+from heart_field.domain.status import Action, OutcomeInput, Tap
 from heart_field.extensions import db
 from heart_field.models import Assignment, Incident, StatusEvent, TeamStatus
-from heart_field.routing import FALLBACK_REASONS, UNIT_TYPES
-from heart_field.status import Action, OutcomeInput, Tap
 from tests.api.conftest import call
 from tests.conftest import reload
 
@@ -38,6 +38,7 @@ def assert_incident_shape(body):
 
 
 # Create ------------------------------------------------------------------------------------
+
 
 def test_create_answers_201_and_keeps_coordinates_as_given(api):
     response = api.post("/api/v1/incidents", call(lat=36.0123456, lon=-78.9012345))
@@ -68,8 +69,11 @@ def test_create_with_an_address_only(api):
 def test_same_cad_number_and_body_answers_200_with_the_same_incident(api):
     first = api.post("/api/v1/incidents", call())
     # Key order and spacing do not make a different call.
-    again = api.post("/api/v1/incidents", data=json.dumps(call(), indent=2, sort_keys=True),
-                     content_type="application/json")
+    again = api.post(
+        "/api/v1/incidents",
+        data=json.dumps(call(), indent=2, sort_keys=True),
+        content_type="application/json",
+    )
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json == first.json
     assert incident_count() == 1
@@ -89,23 +93,39 @@ def test_a_call_typed_in_by_dispatch_is_not_overwritten(api, incident):
     assert reload(incident).priority == 2
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    (call(safety={"weapons": False, "violence": False}), "safety.medical_emergency"),
-    (call(priority=4), "priority"),
-    (call(priority="1"), "priority"),
-    (call(call_type="noise_complaint"), "call_type"),
-    (call(lat=91.0), "lat"),
-    (call(cad=""), "cad_number"),
-    (call(cad="has space"), "cad_number"),
-    (call(narrative="bad\x00byte"), "narrative"),
-    (call(callback_phone="919\n555"), "callback_phone"),
-    (call(extra="x"), "extra"),
-    (call(address=..., lon=...), "body"),
-    (call(address=..., lat=..., lon=...), "body"),
-    (call(address=None), "address"),
-], ids=["safety-answer-missing", "priority-4", "priority-as-text", "unknown-call-type", "lat-91",
-        "empty-cad", "cad-with-space", "nul-in-narrative", "newline-in-phone", "unknown-field",
-        "lat-without-lon", "no-location", "null-address"])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (call(safety={"weapons": False, "violence": False}), "safety.medical_emergency"),
+        (call(priority=4), "priority"),
+        (call(priority="1"), "priority"),
+        (call(call_type="noise_complaint"), "call_type"),
+        (call(lat=91.0), "lat"),
+        (call(cad=""), "cad_number"),
+        (call(cad="has space"), "cad_number"),
+        (call(narrative="bad\x00byte"), "narrative"),
+        (call(callback_phone="919\n555"), "callback_phone"),
+        (call(extra="x"), "extra"),
+        (call(address=..., lon=...), "body"),
+        (call(address=..., lat=..., lon=...), "body"),
+        (call(address=None), "address"),
+    ],
+    ids=[
+        "safety-answer-missing",
+        "priority-4",
+        "priority-as-text",
+        "unknown-call-type",
+        "lat-91",
+        "empty-cad",
+        "cad-with-space",
+        "nul-in-narrative",
+        "newline-in-phone",
+        "unknown-field",
+        "lat-without-lon",
+        "no-location",
+        "null-address",
+    ],
+)
 def test_invalid_fields_answer_422_naming_the_field_and_write_nothing(api, body, field):
     response = api.post("/api/v1/incidents", body)
     assert_error(response, 422, "invalid")
@@ -114,7 +134,9 @@ def test_invalid_fields_answer_422_naming_the_field_and_write_nothing(api, body,
 
 
 def test_malformed_json_is_400(api):
-    response = api.post("/api/v1/incidents", data='{"cad_number": ', content_type="application/json")
+    response = api.post(
+        "/api/v1/incidents", data='{"cad_number": ', content_type="application/json"
+    )
     assert_error(response, 400, "malformed_json")
 
 
@@ -133,12 +155,17 @@ def test_body_over_1_mb_is_413(api):
 def test_csrf_never_applies_to_the_api(app, api, dispatcher, sign_in):
     """Even with a signed-in session cookie and no CSRF token, the bearer token decides."""
     session = sign_in(dispatcher)
-    response = session.client.post("/api/v1/incidents", data=json.dumps(call()),
-                                   content_type="application/json", headers=api.headers)
+    response = session.client.post(
+        "/api/v1/incidents",
+        data=json.dumps(call()),
+        content_type="application/json",
+        headers=api.headers,
+    )
     assert response.status_code == 201, response.text
 
 
 # Get and list ------------------------------------------------------------------------------
+
 
 def test_get_one_incident_with_status_team_and_disposition(api, team):
     incident_id = api.post("/api/v1/incidents", call()).json["id"]
@@ -148,17 +175,31 @@ def test_get_one_incident_with_status_team_and_disposition(api, team):
     assert (body["call_type"], body["priority"]) == ("welfare_check", 2)
 
     for action in (Action.ASSIGN, Action.EN_ROUTE, Action.ON_SCENE, Action.CLEAR):
-        status.apply(db.session, team, Tap(action, f"tap-{action}", incident_id=incident_id,
-                                           outcome=OutcomeInput("resolved_on_scene")), None)
+        status.apply(
+            db.session,
+            team,
+            Tap(
+                action,
+                f"tap-{action}",
+                incident_id=incident_id,
+                outcome=OutcomeInput("resolved_on_scene"),
+            ),
+            None,
+        )
         if action == Action.ON_SCENE:
             body = api.get(f"/api/v1/incidents/{incident_id}").json
             assert (body["status"], body["team"]) == ("on_scene", "CR-1")
     body = api.get(f"/api/v1/incidents/{incident_id}").json
-    assert (body["status"], body["team"], body["disposition"]) == ("closed", None, "resolved_on_scene")
+    assert (body["status"], body["team"], body["disposition"]) == (
+        "closed",
+        None,
+        "resolved_on_scene",
+    )
 
 
-@pytest.mark.parametrize("path", ["/api/v1/incidents/999", "/api/v1/incidents/99999999999",
-                                  "/api/v1/incidents/abc"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/incidents/999", "/api/v1/incidents/99999999999", "/api/v1/incidents/abc"]
+)
 def test_unknown_incident_is_404_json(api, path):
     assert_error(api.get(path), 404)
 
@@ -176,12 +217,15 @@ def test_list_by_status(api, team):
     assert [i["id"] for i in api.get("/api/v1/incidents?limit=1").json["incidents"]] == [first]
 
 
-@pytest.mark.parametrize("query", ["status=lost", "limit=0", "limit=501", "limit=1.0", "colour=red"])
+@pytest.mark.parametrize(
+    "query", ["status=lost", "limit=0", "limit=501", "limit=1.0", "colour=red"]
+)
 def test_bad_list_queries_are_422(api, query):
     assert_error(api.get(f"/api/v1/incidents?{query}"), 422, "invalid")
 
 
 # Assign ------------------------------------------------------------------------------------
+
 
 def test_assign_an_available_team(api, team):
     incident_id = api.post("/api/v1/incidents", call()).json["id"]

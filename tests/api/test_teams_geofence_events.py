@@ -5,10 +5,10 @@ from datetime import datetime
 
 import pytest
 
-from heart_field import status
+from heart_field.domain import status
+from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import StatusEvent, TeamStatus
-from heart_field.status import Action, Tap
 from tests.conftest import make_incident, make_team
 
 NINTH_STREET = (36.009004, -78.922177)  # inside Durham city limits
@@ -60,8 +60,12 @@ def test_geofence_needs_a_place(api, body):
 
 
 def _tap(team, action, incident=None):
-    status.apply(db.session, team, Tap(action, str(uuid.uuid4()),
-                                       incident_id=incident.id if incident else None), None)
+    status.apply(
+        db.session,
+        team,
+        Tap(action, str(uuid.uuid4()), incident_id=incident.id if incident else None),
+        None,
+    )
 
 
 def _make_events(count_per_team=2):
@@ -89,7 +93,11 @@ def test_events_come_once_each_in_order_across_pages(api):
     assert ids == all_ids and len(ids) == 6
     first = seen[0]
     assert (first["team"], first["action"], first["from_status"], first["to_status"]) == (
-        "CR-1", "assign", "available", "assigned")
+        "CR-1",
+        "assign",
+        "available",
+        "assigned",
+    )
     assert first["incident_id"] is not None
 
 
@@ -102,7 +110,8 @@ def test_the_cursor_is_stable_and_new_events_follow_it(api, team):
     _tap(team, Action.BACK_IN_SERVICE)
     page = api.get(f"/api/v1/events?after={cursor}").json
     assert [(e["action"], e["to_status"]) for e in page["events"]] == [
-        ("back_in_service", TeamStatus.AVAILABLE)]
+        ("back_in_service", TeamStatus.AVAILABLE)
+    ]
     assert page["next"] > cursor
 
 

@@ -59,7 +59,9 @@ def test_create_token_prints_it_once(app, runner):
     assert len(db.session.scalars(select(ApiToken)).all()) == 2
 
 
-@pytest.mark.parametrize("header", [None, "Bearer", "Bearer hf_not-a-real-token", "Basic dXNlcjpwYXNz"])
+@pytest.mark.parametrize(
+    "header", [None, "Bearer", "Bearer hf_not-a-real-token", "Basic dXNlcjpwYXNz"]
+)
 def test_missing_or_wrong_token_is_401(client, token_secret, header):
     headers = {"Authorization": header} if header else {}
     response = client.post("/api/v1/incidents", json=call(), headers=headers)
@@ -69,7 +71,9 @@ def test_missing_or_wrong_token_is_401(client, token_secret, header):
 
 def test_revoked_token_is_refused_but_others_still_work(app, token_secret):
     other, other_secret = tokens.issue(db.session, "Backup CAD")
-    tokens.revoke(db.session, db.session.scalar(select(ApiToken).where(ApiToken.name == "Durham ECC CAD")))
+    tokens.revoke(
+        db.session, db.session.scalar(select(ApiToken).where(ApiToken.name == "Durham ECC CAD"))
+    )
     assert Api(app.test_client(), token_secret).get("/api/v1/teams").status_code == 401
     assert Api(app.test_client(), other_secret).get("/api/v1/teams").status_code == 200
 

@@ -8,8 +8,10 @@ AFTER = "## SSE workers\n\n| streams | ms |\n| --- | --- |\n| 1500 | 10 |\n"
 
 def report(p95_ms: float) -> Report:
     report = Report()
-    report.add(Figure("tap.p95@1x", "Tap latency p95 at 1x", p95_ms, "ms", below(50, " ms")),
-               Figure("tap.ratio@1x", "Status changes / baseline inserts at 1x", 0.4, "", at_least(0.5)))
+    report.add(
+        Figure("tap.p95@1x", "Tap latency p95 at 1x", p95_ms, "ms", below(50, " ms")),
+        Figure("tap.ratio@1x", "Status changes / baseline inserts at 1x", 0.4, "", at_least(0.5)),
+    )
     return report
 
 

@@ -18,8 +18,10 @@ def pytest_collection_modifyitems(config, items):
     if chromium_path():
         return
     if os.environ.get("HEART_REQUIRE_BROWSER") == "1":
-        raise pytest.UsageError("HEART_REQUIRE_BROWSER=1 but no Chromium was found "
-                                "(apt-get install chromium, or set HEART_CHROMIUM).")
+        raise pytest.UsageError(
+            "HEART_REQUIRE_BROWSER=1 but no Chromium was found "
+            "(apt-get install chromium, or set HEART_CHROMIUM)."
+        )
     skip = pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)")
     for item in items:
         if "browser" in item.keywords:
@@ -59,11 +61,13 @@ def fresh_server(tmp_path_factory):
 
 def serve(folder, database_url):
     """The demo shift on `database_url`, served by gunicorn until the fixture ends."""
-    env = demo_env(database_url,
-                   SECRET_KEY="browser-test-secret",
-                   HEART_SERVICE_HOURS="00:00-24:00",  # browser tests run at any hour
-                   # Streams end often, so the browser's reconnect with Last-Event-ID is exercised.
-                   HEART_LIVE_STREAM_SECONDS="4")
+    env = demo_env(
+        database_url,
+        SECRET_KEY="browser-test-secret",
+        HEART_SERVICE_HOURS="00:00-24:00",  # browser tests run at any hour
+        # Streams end often, so the browser's reconnect with Last-Event-ID is exercised.
+        HEART_LIVE_STREAM_SECONDS="4",
+    )
     seed_demo(env)
     # Threads enough for the live streams the tests open (production uses gevent: README).
     with gunicorn("app:app", env, Gunicorn(threads=16), folder / "server.log", "/login") as url:
@@ -89,7 +93,9 @@ def assign_from_list(call, call_sign):
 @pytest.fixture(scope="session")
 def live_app(live_server, live_database_url):
     """The app in this process, on the live server's database: to set up calls and read events."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": live_database_url, "SECRET_KEY": "x", "TESTING": True})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": live_database_url, "SECRET_KEY": "x", "TESTING": True}
+    )
     with app.app_context():
         yield app
         db.session.remove()

@@ -50,8 +50,11 @@ def test_a_refresh_waits_while_the_dispatcher_is_changing_a_board_form(browser, 
     sign_in(page, live_server, "dispatch")
     choices = page.locator("#calls-waiting select[data-team-choices]").first
     choices.focus()
-    other = [v for v in choices.locator("option").evaluate_all("os => os.map(o => o.value)")
-             if v != choices.input_value()][0]
+    other = [
+        v
+        for v in choices.locator("option").evaluate_all("os => os.map(o => o.value)")
+        if v != choices.input_value()
+    ][0]
     choices.select_option(other)
     page.evaluate("() => { window.boardBefore = document.getElementById('board'); }")
 
@@ -62,4 +65,6 @@ def test_a_refresh_waits_while_the_dispatcher_is_changing_a_board_form(browser, 
     expect(choices).to_be_focused()
 
     page.get_by_role("heading", name="Teams").click()  # leaves the form: the held refresh comes now
-    page.wait_for_function("() => document.getElementById('board') !== window.boardBefore", timeout=3000)
+    page.wait_for_function(
+        "() => document.getElementById('board') !== window.boardBefore", timeout=3000
+    )

@@ -16,8 +16,10 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-@pytest.mark.parametrize(("username", "device", "region"), [
-    ("cr1-2", "Pixel 7", "#field-card"), ("dispatch", None, "#board")])
+@pytest.mark.parametrize(
+    ("username", "device", "region"),
+    [("cr1-2", "Pixel 7", "#field-card"), ("dispatch", None, "#board")],
+)
 def test_pages_work_under_the_policy(browser, playwright, live_server, username, device, region):
     """Sign in, load the landing page, let the live region refresh itself twice (the swap
     htmx does on every feed event) and wait out one round of polling: nothing is refused."""
@@ -26,14 +28,18 @@ def test_pages_work_under_the_policy(browser, playwright, live_server, username,
     context.add_init_script(RECORD_VIOLATIONS)
     page = context.new_page()
     refusals = []
-    page.on("console", lambda message: refusals.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            refusals.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     response = page.goto(f"{live_server}/login")
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     sign_in(page, live_server, username)
     page.wait_for_load_state("networkidle")
-    page.evaluate(f"""() => {{ window.swaps = 0; document.addEventListener("htmx:afterSwap",
-                               () => {{ window.swaps++; }}); }}""")
+    page.evaluate("""() => { window.swaps = 0; document.addEventListener("htmx:afterSwap",
+                               () => { window.swaps++; }); }""")
     for count in (1, 2):
         page.evaluate(f"() => htmx.trigger(document.querySelector('{region}'), 'sse:feed')")
         # This refresh, or one already on its way (htmx then drops the new trigger).

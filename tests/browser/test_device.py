@@ -48,8 +48,11 @@ def test_worker_caches_static_files_and_the_field_screen_only(live_app, phone, l
     cached = page.evaluate(CACHED_URLS)
     pages = [c for c in cached if c.startswith("heart-pages ")]
     assert pages == ["heart-pages /field/"]
-    assert all(c.split(" ")[1].startswith("/static/") or c.endswith("/favicon.ico")
-               for c in cached if c.startswith("heart-static-"))
+    assert all(
+        c.split(" ")[1].startswith("/static/") or c.endswith("/favicon.ico")
+        for c in cached
+        if c.startswith("heart-static-")
+    )
 
     phone.set_offline(True)
     fragment = page.evaluate("""() => fetch("/field/card", {headers: {"HX-Request": "true"}})
@@ -61,7 +64,9 @@ def test_worker_caches_static_files_and_the_field_screen_only(live_app, phone, l
     expect(page.locator("#field-card")).to_be_visible()
 
 
-def test_sign_out_forgets_the_call_but_warns_about_and_keeps_unsent_taps(live_app, phone, live_server):
+def test_sign_out_forgets_the_call_but_warns_about_and_keeps_unsent_taps(
+    live_app, phone, live_server
+):
     username, call_sign = new_responder_with_call(live_app)
     page = open_field_screen(phone, live_server, username)
     tap(page, "Accept")
@@ -71,21 +76,46 @@ def test_sign_out_forgets_the_call_but_warns_about_and_keeps_unsent_taps(live_ap
     unsent = str(uuid.uuid4())
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     # A tap that has not reached the server, and one that has, as the outbox stores them.
-    page.evaluate("""items => new Promise(resolve => {
+    page.evaluate(
+        """items => new Promise(resolve => {
         const open = indexedDB.open("heart-field");
         open.onsuccess = () => {
             const tx = open.result.transaction("outbox", "readwrite");
             items.forEach(item => tx.objectStore("outbox").add(item));
             tx.oncomplete = () => resolve();
         };
-    })""", [
-        {"uuid": unsent, "url": "/field/status", "label": "En route", "occurredAt": now, "team": call_sign,
-         "state": "queued", "reason": "", "queuedAt": 0,
-         "fields": [["action", "en_route"], ["team", call_sign], ["version", str(version)],
-                    ["client_uuid", unsent], ["occurred_at", now]]},
-        {"uuid": str(uuid.uuid4()), "url": "/field/status", "label": "Accept", "occurredAt": now,
-         "team": call_sign, "state": "synced", "reason": "", "queuedAt": 0, "fields": []},
-    ])
+    })""",
+        [
+            {
+                "uuid": unsent,
+                "url": "/field/status",
+                "label": "En route",
+                "occurredAt": now,
+                "team": call_sign,
+                "state": "queued",
+                "reason": "",
+                "queuedAt": 0,
+                "fields": [
+                    ["action", "en_route"],
+                    ["team", call_sign],
+                    ["version", str(version)],
+                    ["client_uuid", unsent],
+                    ["occurred_at", now],
+                ],
+            },
+            {
+                "uuid": str(uuid.uuid4()),
+                "url": "/field/status",
+                "label": "Accept",
+                "occurredAt": now,
+                "team": call_sign,
+                "state": "synced",
+                "reason": "",
+                "queuedAt": 0,
+                "fields": [],
+            },
+        ],
+    )
 
     warnings = []
     page.once("dialog", lambda dialog: (warnings.append(dialog.message), dialog.dismiss()))

@@ -79,7 +79,9 @@ def test_intake_assign_and_the_phone_rings_without_reload(dispatcher, phone):
     expect(phone.get_by_role("heading", name="Mental-health crisis")).to_be_visible()
     expect(phone.get_by_text(NCCU)).to_be_visible()
     assert phone.evaluate("window.notReloaded") is True
-    expect(phone.locator("body[data-rang^='assignment-']")).to_have_count(1)  # sound and vibration ran
+    expect(phone.locator("body[data-rang^='assignment-']")).to_have_count(
+        1
+    )  # sound and vibration ran
     backup = phone.get_by_role("button", name="Backup", exact=True)
     assert backup.bounding_box()["height"] >= 48
 
@@ -107,7 +109,9 @@ def test_intake_assign_and_the_phone_rings_without_reload(dispatcher, phone):
     expect(team_status(dispatcher, "CR-3")).to_have_text("Available")
 
 
-def test_the_board_resumes_with_last_event_id_after_the_stream_ends(dispatcher, co_phone, live_server):
+def test_the_board_resumes_with_last_event_id_after_the_stream_ends(
+    dispatcher, co_phone, live_server
+):
     """Streams end every few seconds here; the browser reconnects with Last-Event-ID and
     misses nothing written while it was away."""
     reconnects = []

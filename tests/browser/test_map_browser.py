@@ -27,8 +27,12 @@ def dispatcher(browser, live_server):
     offline(context, live_server)
     page = context.new_page()
     refusals = []
-    page.on("console", lambda message: refusals.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            refusals.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     page.refusals = refusals
     sign_in(page, live_server, "dispatch")
     expect(page.locator("#live-state")).to_have_text("Live")
@@ -55,8 +59,11 @@ def fill_of(locator):
 
 
 def click_map(page, lat, lon):
-    x, y = page.evaluate("([lat, lon]) => { const p = window.heartMap.map.latLngToContainerPoint([lat, lon]);"
-                         " return [p.x, p.y]; }", [lat, lon])
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = window.heartMap.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }",
+        [lat, lon],
+    )
     page.locator("#map").click(position={"x": x, "y": y})
 
 
@@ -64,7 +71,9 @@ def test_map_draws_boundary_and_markers_without_tiles(dispatcher):
     """No tile URL and no network: the city limits, every team and every located call."""
     expect(dispatcher.locator("#map path.map-boundary")).to_have_count(1)
     teams = dispatcher.locator("#teams-table tr[data-lat]").count()
-    calls = dispatcher.locator("#calls-waiting article[data-lat], #calls-active article[data-lat]").count()
+    calls = dispatcher.locator(
+        "#calls-waiting article[data-lat], #calls-active article[data-lat]"
+    ).count()
     assert teams >= 4 and calls >= 1  # the demo's four teams, and any other tests added
     expect(dispatcher.locator("#map path.map-team")).to_have_count(teams)
     expect(dispatcher.locator("#map path.map-call")).to_have_count(calls)
@@ -75,7 +84,9 @@ def test_map_draws_boundary_and_markers_without_tiles(dispatcher):
     assert dispatcher.refusals == []
 
 
-def test_team_marker_colour_follows_its_status_without_reload(dispatcher, browser, playwright, live_server):
+def test_team_marker_colour_follows_its_status_without_reload(
+    dispatcher, browser, playwright, live_server
+):
     context, phone = open_phone(browser, playwright, live_server, "cr2-1")
     try:
         dispatcher.evaluate("window.notReloaded = true")
@@ -86,7 +97,9 @@ def test_team_marker_colour_follows_its_status_without_reload(dispatcher, browse
         phone.locator("summary", has_text="Team CR-2").click()
         phone.get_by_role("button", name="Out of service").click()
         expect(dispatcher.locator("#team-CR-2 .status")).to_have_text("Out of service")
-        expect(marker(dispatcher, "team-CR-2")).to_have_class(re.compile(r"\bstatus-out_of_service\b"))
+        expect(marker(dispatcher, "team-CR-2")).to_have_class(
+            re.compile(r"\bstatus-out_of_service\b")
+        )
         out = fill_of(marker(dispatcher, "team-CR-2"))
         assert out != available
 
@@ -111,7 +124,9 @@ def test_click_inside_and_outside_city_limits_shows_the_verdict(dispatcher):
 
     click_map(dispatcher, *OUTSIDE)
     expect(verdict).to_contain_text("Outside city limits")
-    expect(dispatcher.get_by_label("Longitude", exact=True)).to_have_value(re.compile(r"^-78\.7[89]"))
+    expect(dispatcher.get_by_label("Longitude", exact=True)).to_have_value(
+        re.compile(r"^-78\.7[89]")
+    )
 
     dispatcher.get_by_label("Call type").select_option(label="Welfare check")
     expect(verdict).to_contain_text("Fallback: Outside city limits")
@@ -129,15 +144,20 @@ def test_dragging_an_unverified_call_places_it(dispatcher):
     pin = dispatcher.locator("#map .map-unverified")
     expect(pin).to_have_count(1)
     start = pin.bounding_box()
-    x, y = dispatcher.evaluate("([lat, lon]) => { const p = window.heartMap.map.latLngToContainerPoint([lat, lon]);"
-                               " return [p.x, p.y]; }", list(DOWNTOWN))
+    x, y = dispatcher.evaluate(
+        "([lat, lon]) => { const p = window.heartMap.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }",
+        list(DOWNTOWN),
+    )
     origin = dispatcher.locator("#map").bounding_box()
     dispatcher.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
     dispatcher.mouse.down()
     dispatcher.mouse.move(origin["x"] + x, origin["y"] + y, steps=8)
     dispatcher.mouse.up()
 
-    expect(dispatcher.locator(".notices")).to_contain_text("Call D2611279901 placed inside city limits.")
+    expect(dispatcher.locator(".notices")).to_contain_text(
+        "Call D2611279901 placed inside city limits."
+    )
     expect(call).to_contain_text("Inside city limits")
     expect(dispatcher.locator("#map .map-unverified")).to_have_count(0)
     row_id = call.get_attribute("id")
@@ -157,7 +177,9 @@ def test_phone_shows_the_call_map_and_navigate(dispatcher, browser, playwright, 
     try:
         expect(phone.locator("svg.call-map circle.point")).to_be_visible()
         navigate = phone.get_by_role("link", name="Navigate", exact=True)
-        expect(navigate).to_have_attribute("href", re.compile(r"^geo:36\.009004,-78\.922177\?q=.*Ninth"))
+        expect(navigate).to_have_attribute(
+            "href", re.compile(r"^geo:36\.009004,-78\.922177\?q=.*Ninth")
+        )
         box = navigate.bounding_box()
         assert box["height"] >= 48 and box["width"] >= 48
     finally:

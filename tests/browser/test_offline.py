@@ -8,11 +8,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from heart_field import status
 from heart_field.access import team_by_call_sign
+from heart_field.domain import status
+from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import Incident, Outcome, Role, StatusEvent
-from heart_field.status import Action, Tap
 from tests.browser.conftest import DEMO_PASSWORD, sign_in
 from tests.conftest import make_team, make_user
 
@@ -25,13 +25,21 @@ PHONE_AT = {"latitude": 35.99412, "longitude": -78.89867}
 def assign_new_call(live_app, call_sign):
     """A fresh call, assigned to the team as the dispatcher would."""
     cad = f"T{uuid.uuid4().hex[:10]}"
-    incident = Incident(cad_number=cad, call_type="welfare_check", priority=2,
-                        address="101 City Hall Plaza, Durham, NC 27701", lat=35.9961, lon=-78.9017,
-                        within_city_limits=True)
+    incident = Incident(
+        cad_number=cad,
+        call_type="welfare_check",
+        priority=2,
+        address="101 City Hall Plaza, Durham, NC 27701",
+        lat=35.9961,
+        lon=-78.9017,
+        within_city_limits=True,
+    )
     db.session.add(incident)
     db.session.commit()
     team = team_by_call_sign(call_sign)
-    status.apply(db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()), incident_id=incident.id), None)
+    status.apply(
+        db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()), incident_id=incident.id), None
+    )
     return cad
 
 
@@ -48,14 +56,16 @@ def new_responder_with_call(live_app):
 
 def events(uuids):
     db.session.expire_all()
-    return db.session.scalars(select(StatusEvent).where(StatusEvent.client_uuid.in_(uuids))
-                              .order_by(StatusEvent.id)).all()
+    return db.session.scalars(
+        select(StatusEvent).where(StatusEvent.client_uuid.in_(uuids)).order_by(StatusEvent.id)
+    ).all()
 
 
 @pytest.fixture
 def phone(browser, playwright):
-    context = browser.new_context(**playwright.devices["Pixel 7"], permissions=["geolocation"],
-                                  geolocation=PHONE_AT)
+    context = browser.new_context(
+        **playwright.devices["Pixel 7"], permissions=["geolocation"], geolocation=PHONE_AT
+    )
     yield context
     context.close()
 
@@ -78,7 +88,9 @@ def wait_until_screen_stored(page, text):
     page.wait_for_function(
         """text => caches.open("heart-pages").then(c => c.match("/field/"))
                    .then(r => r ? r.text() : "").then(html => html.includes(text))""",
-        arg=text, timeout=10_000)
+        arg=text,
+        timeout=10_000,
+    )
 
 
 def outbox_items(page):
@@ -137,7 +149,10 @@ def test_offline_taps_survive_a_reload_and_reach_the_server_once(live_app, phone
     stored = events([item["uuid"] for item in queued])
     assert [e.action for e in stored] == ["en_route", "on_scene"]
     for event, item in zip(stored, queued):
-        assert event.occurred_at.isoformat(timespec="milliseconds").replace("+00:00", "Z") == item["occurredAt"]
+        assert (
+            event.occurred_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            == item["occurredAt"]
+        )
         assert event.received_at > event.occurred_at
         assert (event.lat, event.lon) == (35.994, -78.899)  # coarse, not the exact point
 
@@ -149,14 +164,17 @@ def test_the_same_outbox_sent_twice_is_applied_once(live_app, phone, live_server
     expect(page.locator("#outbox .outbox-synced")).to_have_count(2, timeout=15_000)
 
     # As if the answers had been lost on the way back: put the same items back and send again.
-    page.evaluate("""items => new Promise(resolve => {
+    page.evaluate(
+        """items => new Promise(resolve => {
         const open = indexedDB.open("heart-field");
         open.onsuccess = () => {
             const tx = open.result.transaction("outbox", "readwrite");
             items.forEach(item => tx.objectStore("outbox").put(item));
             tx.oncomplete = () => resolve();
         };
-    })""", queued)
+    })""",
+        queued,
+    )
     page.evaluate("HeartOutbox.sync()")
     expect(page.locator("#outbox .outbox-synced")).to_have_count(2, timeout=15_000)
     expect(page.locator("#outbox .outbox-refused")).to_have_count(0)
@@ -166,7 +184,8 @@ def test_the_same_outbox_sent_twice_is_applied_once(live_app, phone, live_server
 
 
 def test_a_call_cancelled_while_offline_shows_the_refusal_and_the_true_state(
-        live_app, phone, browser, live_server):
+    live_app, phone, browser, live_server
+):
     page = accept_online(live_app, phone, live_server, "co1-1", "CO-1")
     queued = go_offline_and_tap_en_route_and_on_scene(phone, page)
 
@@ -187,14 +206,15 @@ def test_a_call_cancelled_while_offline_shows_the_refusal_and_the_true_state(
     dispatch.context.close()
 
 
-
-def test_queued_taps_survive_a_browser_restart(live_app, playwright, browser_type_launch_args, live_server,
-                                               tmp_path):
+def test_queued_taps_survive_a_browser_restart(
+    live_app, playwright, browser_type_launch_args, live_server, tmp_path
+):
     """Close the browser with taps queued and open it again offline: the screen and the queue
     are there. Online, the sign-in the restart ended holds them until the responder signs in."""
     device = {k: v for k, v in playwright.devices["Pixel 7"].items() if k != "default_browser_type"}
     launch = lambda: playwright.chromium.launch_persistent_context(
-        tmp_path / "profile", **browser_type_launch_args, **device)
+        tmp_path / "profile", **browser_type_launch_args, **device
+    )
     context = launch()
     username, _ = new_responder_with_call(live_app)
     page = accept_online(live_app, context, live_server, username)
@@ -242,7 +262,10 @@ def test_an_outcome_saved_offline_clears_the_call_once_back_online(live_app, pho
     team = team_by_call_sign(call_sign)
     assert team.status == "available"
     outcome = db.session.scalar(select(Outcome).where(Outcome.team_id == team.id))
-    assert (outcome.disposition, outcome.notes) == ("resolved_on_scene", "Walked him to the shelter.")
+    assert (outcome.disposition, outcome.notes) == (
+        "resolved_on_scene",
+        "Walked him to the shelter.",
+    )
 
 
 def test_a_refresh_already_on_its_way_does_not_close_the_outcome_form(live_app, phone, live_server):

@@ -15,21 +15,29 @@ CONTROLS = "button, a[href], select, input:not([type=hidden]), textarea, summary
 
 def violations(page, impacts=("minor", "moderate", "serious", "critical")):
     results = Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-            for v in results.response["violations"] if v["impact"] in impacts]
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in impacts
+    ]
 
 
 def too_small(page):
     """Visible controls (or the label that wraps them) under 48 x 48 px."""
-    return page.evaluate("""selector => Array.from(document.querySelectorAll(selector))
+    return page.evaluate(
+        """selector => Array.from(document.querySelectorAll(selector))
         .filter(el => el.offsetParent !== null || el.getClientRects().length)
         .map(el => { const target = el.closest("label") || el; const r = target.getBoundingClientRect();
                      return [el.outerHTML.slice(0, 80), Math.round(r.width), Math.round(r.height)]; })
-        .filter(([, w, h]) => w > 0 && (w < 48 || h < 48))""", CONTROLS)
+        .filter(([, w, h]) => w > 0 && (w < 48 || h < 48))""",
+        CONTROLS,
+    )
 
 
 def overflow(page):
-    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
 
 
 def screens(page, live_server, username):
@@ -55,11 +63,17 @@ def screens(page, live_server, username):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_responder_screens_have_no_accessibility_violations(live_app, browser, playwright, live_server, scheme):
-    context = browser.new_context(**playwright.devices["Pixel 7"], color_scheme=scheme,
-                                  reduced_motion="reduce")
+def test_responder_screens_have_no_accessibility_violations(
+    live_app, browser, playwright, live_server, scheme
+):
+    context = browser.new_context(
+        **playwright.devices["Pixel 7"], color_scheme=scheme, reduced_motion="reduce"
+    )
     page = context.new_page()
-    found = {name: violations(page) for name in screens(page, live_server, new_responder_with_call(live_app)[0])}
+    found = {
+        name: violations(page)
+        for name in screens(page, live_server, new_responder_with_call(live_app)[0])
+    }
     context.close()
     assert {name: v for name, v in found.items() if v} == {}
 
@@ -69,8 +83,11 @@ def test_staff_pages_have_no_serious_accessibility_violations(browser, live_serv
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     found = {}
-    for username, path in (("dispatch", "/dispatch/"), ("navigator", "/navigation/"),
-                           ("supervisor", "/reports/")):
+    for username, path in (
+        ("dispatch", "/dispatch/"),
+        ("navigator", "/navigation/"),
+        ("supervisor", "/reports/"),
+    ):
         page.context.clear_cookies()
         sign_in(page, live_server, username)
         page.goto(f"{live_server}{path}")
@@ -81,10 +98,17 @@ def test_staff_pages_have_no_serious_accessibility_violations(browser, live_serv
     assert {name: v for name, v in found.items() if v} == {}
 
 
-@pytest.mark.parametrize("viewport", [{"width": 320, "height": 640}, {"width": 1180, "height": 820}],
-                         ids=["320px phone", "tablet landscape"])
-def test_screens_fit_the_width_and_every_control_is_a_thumb_target(live_app, browser, live_server, viewport):
-    context = browser.new_context(viewport=viewport, is_mobile=True, has_touch=True, device_scale_factor=2)
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 320, "height": 640}, {"width": 1180, "height": 820}],
+    ids=["320px phone", "tablet landscape"],
+)
+def test_screens_fit_the_width_and_every_control_is_a_thumb_target(
+    live_app, browser, live_server, viewport
+):
+    context = browser.new_context(
+        viewport=viewport, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     page = context.new_page()
     problems = {}
     for name in screens(page, live_server, new_responder_with_call(live_app)[0]):

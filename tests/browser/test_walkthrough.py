@@ -1,6 +1,5 @@
 """A responder works a call from Accept to Save outcome on a phone while dispatch watches."""
 
-
 import pytest
 from playwright.sync_api import expect
 
@@ -42,7 +41,9 @@ def test_responder_works_a_call_while_dispatcher_watches(browser, playwright, li
 
     phone.get_by_role("button", name="Clear", exact=True).click()
     phone.get_by_role("button", name="Save outcome").click()
-    expect(phone.get_by_text("Choose a disposition.")).to_be_visible()  # nothing lost, nothing saved
+    expect(
+        phone.get_by_text("Choose a disposition.")
+    ).to_be_visible()  # nothing lost, nothing saved
     phone.get_by_label("Disposition").select_option(label="Resolved on scene")
     phone.get_by_role("button", name="Save outcome").click()
     expect(phone.get_by_role("heading", name="No call assigned")).to_be_visible()

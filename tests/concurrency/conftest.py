@@ -47,8 +47,13 @@ class Server:
     @contextmanager
     def app_context(self):
         """The app on the server's database, to arrange data and read results directly."""
-        app = create_app({"SQLALCHEMY_DATABASE_URI": self.database_url, "TESTING": True,
-                          "SECRET_KEY": "server-test-secret"})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": self.database_url,
+                "TESTING": True,
+                "SECRET_KEY": "server-test-secret",
+            }
+        )
         with app.app_context():
             yield
             db.session.remove()
@@ -66,7 +71,9 @@ def server(tmp_path_factory):
         env = {**app_env(database_url), "SECRET_KEY": "server-test-secret"}
         flask_cli(env, "db", "upgrade")
         log_path = folder / "server.log"
-        with gunicorn("app:app", env, Gunicorn(workers=3, threads=8, access_log=True), log_path, "/login") as url:
+        with gunicorn(
+            "app:app", env, Gunicorn(workers=3, threads=8, access_log=True), log_path, "/login"
+        ) as url:
             yield Server(url, database_url, log_path)
 
 
@@ -78,15 +85,17 @@ class Client:
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         page = opener.open(f"{base_url}/login").read().decode()
-        body = urllib.parse.urlencode({"username": username, "password": password,
-                                       "csrf_token": _token(page)}).encode()
+        body = urllib.parse.urlencode(
+            {"username": username, "password": password, "csrf_token": _token(page)}
+        ).encode()
         landing = opener.open(f"{base_url}/login", body).read().decode()
         self.token = _token(landing)
         self.cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
 
     def post(self, path: str, data: dict) -> tuple[int, str]:
         request = urllib.request.Request(
-            f"{self.base_url}{path}", urllib.parse.urlencode(data).encode(),
+            f"{self.base_url}{path}",
+            urllib.parse.urlencode(data).encode(),
             headers={"Cookie": self.cookie, "X-CSRFToken": self.token, "HX-Request": "true"},
         )
         try:

@@ -6,10 +6,10 @@ import uuid
 
 from sqlalchemy import event, select
 
-from heart_field import status
+from heart_field.domain import status
+from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import StatusEvent, Team
-from heart_field.status import Action, Tap
 from tests.conftest import make_team
 
 
@@ -25,10 +25,12 @@ def test_a_second_status_change_waits_for_the_first_to_commit(app):
         with app.app_context():
             session = db.session()
             if hold:
+
                 @event.listens_for(session, "after_flush")
                 def pause(*_):
                     first_flushed.set()
                     release_first.wait(10)
+
             team = session.scalar(select(Team).where(Team.call_sign == call_sign))
             status.apply(session, team, Tap(Action.OUT_OF_SERVICE, str(uuid.uuid4())), None)
             db.session.remove()

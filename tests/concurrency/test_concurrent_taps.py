@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import create_engine, func, select, text
 
-from heart_field import status
+from heart_field.domain import status
+from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import Role, StatusEvent, Team, TeamStatus
-from heart_field.status import Action, Tap
 from tests.concurrency.conftest import Client
 from tests.conftest import PASSWORD, make_incident, make_team, make_user
 
@@ -24,8 +24,9 @@ def test_fifty_conflicting_taps_apply_exactly_one(server):
         team = make_team("CR-50")
         make_user("tapper", Role.RESPONDER, team)
         call = make_incident("D50")
-        status.apply(db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()),
-                                           incident_id=call.id), actor=None)
+        status.apply(
+            db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()), incident_id=call.id), actor=None
+        )
         version = team.version
         events_before = db.session.scalar(select(func.count()).select_from(StatusEvent))
     client = Client(server.url, "tapper", PASSWORD)
@@ -33,8 +34,11 @@ def test_fifty_conflicting_taps_apply_exactly_one(server):
     start = threading.Barrier(TAPS)
 
     def tap(n):
-        form = {"action": actions[n % len(actions)].value, "version": version,
-                "client_uuid": str(uuid.uuid4())}
+        form = {
+            "action": actions[n % len(actions)].value,
+            "version": version,
+            "client_uuid": str(uuid.uuid4()),
+        }
         start.wait()
         return client.post("/field/status", form)
 
@@ -80,10 +84,14 @@ def test_feed_cursor_misses_nothing_under_concurrent_writers(server):
         while True:
             done = not writing.is_set()
             with reader.connect() as connection:
-                ids = connection.execute(
-                    text("SELECT id FROM status_events WHERE id > :cursor ORDER BY id"),
-                    {"cursor": cursor},
-                ).scalars().all()
+                ids = (
+                    connection.execute(
+                        text("SELECT id FROM status_events WHERE id > :cursor ORDER BY id"),
+                        {"cursor": cursor},
+                    )
+                    .scalars()
+                    .all()
+                )
             seen.extend(ids)
             cursor = ids[-1] if ids else cursor
             if done:
@@ -93,8 +101,12 @@ def test_feed_cursor_misses_nothing_under_concurrent_writers(server):
         codes = []
         for n in range(TAPS_EACH):
             action = Action.OUT_OF_SERVICE if n % 2 == 0 else Action.BACK_IN_SERVICE
-            codes.append(client.post("/field/status", {
-                "action": action.value, "version": 1 + n, "client_uuid": str(uuid.uuid4())})[0])
+            codes.append(
+                client.post(
+                    "/field/status",
+                    {"action": action.value, "version": 1 + n, "client_uuid": str(uuid.uuid4())},
+                )[0]
+            )
         return codes
 
     follower = threading.Thread(target=follow)
@@ -108,7 +120,8 @@ def test_feed_cursor_misses_nothing_under_concurrent_writers(server):
     assert all(code == 200 for codes in results for code in codes), results
     with server.app_context():
         stored = db.session.scalars(
-            select(StatusEvent.id).where(StatusEvent.id > first_cursor)).all()
+            select(StatusEvent.id).where(StatusEvent.id > first_cursor)
+        ).all()
         statuses = db.session.scalars(select(Team.status).where(Team.call_sign.like("FD-%")))
         assert set(statuses) == {TeamStatus.AVAILABLE}
     assert len(stored) == WRITERS * TAPS_EACH

@@ -26,8 +26,10 @@ def test_backup_during_a_write_then_restore_into_a_fresh_database(tmp_path):
         committed = row_counts(sqlite3_url(live))
         writer = sqlite3.connect(live, isolation_level=None)
         writer.execute("BEGIN IMMEDIATE")
-        writer.execute("INSERT INTO audit_events (action, object_type, at) "
-                       "VALUES ('export_csv', 'referral', '2026-11-27 10:00:00')")
+        writer.execute(
+            "INSERT INTO audit_events (action, object_type, at) "
+            "VALUES ('export_csv', 'referral', '2026-11-27 10:00:00')"
+        )
         result = app.test_cli_runner().invoke(args=["backup", str(copy)])
         writer.execute("COMMIT")
         writer.close()
@@ -43,8 +45,9 @@ def test_backup_during_a_write_then_restore_into_a_fresh_database(tmp_path):
     client = restored.test_client()
     page = client.get("/login")
     token = page.text.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    signed_in = client.post("/login", data={"username": "dispatch", "password": "demo-shift",
-                                            "csrf_token": token})
+    signed_in = client.post(
+        "/login", data={"username": "dispatch", "password": "demo-shift", "csrf_token": token}
+    )
     assert signed_in.status_code == 303
     with restored.app_context():
         db.engine.dispose()

@@ -13,7 +13,7 @@ import shapely
 from geopy.exc import GeocoderTimedOut, GeocoderUnavailable
 from geopy.location import Location
 
-from heart_field import geo
+from heart_field.domain import geo
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 with (DATA / "geofence_points.csv").open(encoding="utf-8", newline="") as _fh:
@@ -57,9 +57,7 @@ def test_point_exactly_on_enclave_boundary_vertex_is_inside(limits):
 
 def test_point_inside_an_enclave_is_outside(limits):
     polygon = max(limits.geometry.geoms, key=lambda p: len(p.interiors))
-    hole = shapely.Polygon(
-        max(polygon.interiors, key=lambda r: shapely.Polygon(r).area)
-    )
+    hole = shapely.Polygon(max(polygon.interiors, key=lambda r: shapely.Polygon(r).area))
     point = hole.representative_point()
     # sanity: the point is inside the outer ring, so only the hole makes it outside
     assert shapely.Polygon(polygon.exterior).contains(point)
@@ -101,9 +99,7 @@ def test_from_file_accepts_geojson_shapes(tmp_path, wrapper):
 
 def test_from_file_rejects_non_polygons(tmp_path):
     path = tmp_path / "point.geojson"
-    path.write_text(
-        json.dumps({"type": "Point", "coordinates": [0, 0]}), encoding="utf-8"
-    )
+    path.write_text(json.dumps({"type": "Point", "coordinates": [0, 0]}), encoding="utf-8")
     with pytest.raises(ValueError, match="unsupported GeoJSON type"):
         geo.CityLimits.from_file(path)
 
@@ -267,9 +263,7 @@ def test_normalize_address():
     assert geo.normalize_address("1 Old Trail Drive, Apt. 4") == geo.normalize_address(
         "1 old trail dr"
     )
-    assert geo.normalize_address("1 Old Trail Drive") != geo.normalize_address(
-        "1 Old Trail Rd"
-    )
+    assert geo.normalize_address("1 Old Trail Drive") != geo.normalize_address("1 Old Trail Rd")
     assert geo.normalize_address("100 North Main Street #3") == geo.normalize_address(
         "100 n main st"
     )
@@ -361,6 +355,4 @@ def test_distance_km_is_geodesic():
     d = geo.distance_km((35.9916889, -78.9041861), (36.000997, -78.937217))
     assert 2.9 < d < 3.3
     assert geo.distance_km((36.0, -78.9), (36.0, -78.9)) == 0
-    assert geo.distance_km((36.0, -78.9), (37.0, -78.9)) == pytest.approx(
-        110.95, abs=0.2
-    )
+    assert geo.distance_km((36.0, -78.9), (37.0, -78.9)) == pytest.approx(110.95, abs=0.2)

@@ -6,15 +6,19 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from heart_field import mapping
-from heart_field.geo import load_city_limits
+from heart_field.domain import mapping
+from heart_field.domain.geo import load_city_limits
 
 ADDRESS = "300 N Roxboro St, Durham, NC 27701"
 LAT, LON = 35.998912, -78.897423
-ANDROID = ("Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
-           "Chrome/124.0.0.0 Mobile Safari/537.36")
-IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
+ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Mobile Safari/537.36"
+)
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
 WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36"
 
 
@@ -45,7 +49,9 @@ def test_other_devices_get_google_maps_directions_to_the_point():
 
 def test_a_call_without_coordinates_navigates_by_its_address():
     assert unquote(mapping.navigate_url(None, None, ADDRESS, "android")) == f"geo:0,0?q={ADDRESS}"
-    assert parse_qs(urlsplit(mapping.navigate_url(None, None, ADDRESS, "apple")).query) == {"daddr": [ADDRESS]}
+    assert parse_qs(urlsplit(mapping.navigate_url(None, None, ADDRESS, "apple")).query) == {
+        "daddr": [ADDRESS]
+    }
 
 
 def test_no_place_and_no_address_means_no_link():
@@ -78,7 +84,11 @@ def test_static_map_of_a_point_far_outside_the_city_has_nothing_drawn(limits):
 def test_static_map_near_the_edge_draws_the_city_limit_line_in_the_frame(limits):
     picture = mapping.static_map(limits, 35.9228, -78.9530, half_km=3)
     assert picture.inside_path and picture.boundary_path
-    points = [tuple(map(float, p.lstrip("ML").split(","))) for p in picture.boundary_path.split() if "," in p]
+    points = [
+        tuple(map(float, p.lstrip("ML").split(",")))
+        for p in picture.boundary_path.split()
+        if "," in p
+    ]
     assert all(0 <= x <= picture.width and 0 <= y <= picture.height for x, y in points)
     # The line is the boundary, not the frame: it is open (no Z) and crosses the picture.
     assert "Z" not in picture.boundary_path
@@ -86,8 +96,14 @@ def test_static_map_near_the_edge_draws_the_city_limit_line_in_the_frame(limits)
 
 
 def test_tile_host_for_the_csp():
-    assert mapping.tile_host("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png") == "https://*.tile.openstreetmap.org"
-    assert mapping.tile_host("https://tiles.example.org/{z}/{x}/{y}.png") == "https://tiles.example.org"
+    assert (
+        mapping.tile_host("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")
+        == "https://*.tile.openstreetmap.org"
+    )
+    assert (
+        mapping.tile_host("https://tiles.example.org/{z}/{x}/{y}.png")
+        == "https://tiles.example.org"
+    )
     assert mapping.tile_host(None) is None
     with pytest.raises(ValueError, match="HEART_TILE_URL"):
         mapping.tile_host("javascript:alert(1)")

@@ -1,6 +1,6 @@
 """The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -35,21 +35,39 @@ def test_referrals_closed_before_0009_keep_their_close_in_the_history(app):
     upgrade(revision="0008_reports")
     team, incident = make_team(), make_incident()
     nia = make_user("nia", Role.NAVIGATOR)
-    when = datetime(2026, 11, 2, 10, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 2, 10, tzinfo=UTC)
     for n, closed in enumerate((True, False)):
-        db.session.add(Referral(
-            incident_id=incident.id, team_id=team.id, made_by_id=nia.id, client_uuid=f"uuid-{n}",
-            consented_at=when, person_name="P", needs=[], urgency="routine", due_at=when, next_action_at=when,
-            status="closed" if closed else "open", closed_at=when if closed else None,
-            closed_by_id=nia.id if closed else None, close_reason="connected" if closed else None,
-            close_note="Housing intake booked." if closed else None))
+        db.session.add(
+            Referral(
+                incident_id=incident.id,
+                team_id=team.id,
+                made_by_id=nia.id,
+                client_uuid=f"uuid-{n}",
+                consented_at=when,
+                person_name="P",
+                needs=[],
+                urgency="routine",
+                due_at=when,
+                next_action_at=when,
+                status="closed" if closed else "open",
+                closed_at=when if closed else None,
+                closed_by_id=nia.id if closed else None,
+                close_reason="connected" if closed else None,
+                close_note="Housing intake booked." if closed else None,
+            )
+        )
     db.session.commit()
     closed_id = db.session.scalar(select(Referral.id).where(Referral.status == "closed"))
     nia_id = nia.id
     db.session.remove()
     upgrade()
     with db.engine.connect() as connection:
-        rows = connection.execute(text(
-            "SELECT referral_id, closed_by_id, reason, note, reopened_at FROM referral_closures")).all()
-    assert [tuple(r) for r in rows] == [(closed_id, nia_id, "connected", "Housing intake booked.", None)]
+        rows = connection.execute(
+            text(
+                "SELECT referral_id, closed_by_id, reason, note, reopened_at FROM referral_closures"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (closed_id, nia_id, "connected", "Housing intake booked.", None)
+    ]
     downgrade(revision="base")

@@ -1,12 +1,12 @@
 """Due times from urgency, and overdue across midnight and clock changes (America/New_York)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from heart_field.domain.referrals import due_time, local_when
 from heart_field.models import Referral
-from heart_field.referrals import due_time, local_when
 
 NY = ZoneInfo("America/New_York")
 
@@ -17,7 +17,7 @@ def local(*args, fold=0) -> datetime:
 
 def hours_between(start: datetime, end: datetime) -> float:
     """Real elapsed hours (Python subtracts two times in one zone by the wall clock)."""
-    return (end.astimezone(timezone.utc) - start.astimezone(timezone.utc)) / timedelta(hours=1)
+    return (end.astimezone(UTC) - start.astimezone(UTC)) / timedelta(hours=1)
 
 
 def test_same_day_is_due_by_the_end_of_the_local_day():
@@ -27,7 +27,7 @@ def test_same_day_is_due_by_the_end_of_the_local_day():
 
 def test_same_day_in_the_late_evening_uses_the_local_date_not_the_utc_date():
     made = local(2026, 11, 27, 21, 30)  # already 28 Nov in UTC
-    assert made.astimezone(timezone.utc).day == 28
+    assert made.astimezone(UTC).day == 28
     assert due_time("same_day", made, NY) == local(2026, 11, 27, 23, 59, 59)
 
 
@@ -58,12 +58,15 @@ def test_48_hours_across_the_spring_clock_change_is_48_real_hours():
     assert due.astimezone(NY).hour == 13
 
 
-@pytest.mark.parametrize(("made", "expected_utc"), [
-    # Routine across the autumn change: end of the 7th day is 23:59:59 EST (UTC-5).
-    (local(2026, 10, 30, 9, 0), datetime(2026, 11, 7, 4, 59, 59, tzinfo=timezone.utc)),
-    # Routine across the spring change: 23:59:59 EDT (UTC-4).
-    (local(2026, 3, 5, 9, 0), datetime(2026, 3, 13, 3, 59, 59, tzinfo=timezone.utc)),
-])
+@pytest.mark.parametrize(
+    ("made", "expected_utc"),
+    [
+        # Routine across the autumn change: end of the 7th day is 23:59:59 EST (UTC-5).
+        (local(2026, 10, 30, 9, 0), datetime(2026, 11, 7, 4, 59, 59, tzinfo=UTC)),
+        # Routine across the spring change: 23:59:59 EDT (UTC-4).
+        (local(2026, 3, 5, 9, 0), datetime(2026, 3, 13, 3, 59, 59, tzinfo=UTC)),
+    ],
+)
 def test_routine_across_clock_changes_ends_at_local_midnight(made, expected_utc):
     assert due_time("routine", made, NY) == expected_utc
 
@@ -71,7 +74,7 @@ def test_routine_across_clock_changes_ends_at_local_midnight(made, expected_utc)
 def test_same_day_on_the_autumn_change_day_ends_at_local_midnight_after_25_hours():
     made = local(2026, 11, 1, 0, 30)  # the 25-hour day
     due = due_time("same_day", made, NY)
-    assert due == datetime(2026, 11, 2, 4, 59, 59, tzinfo=timezone.utc)
+    assert due == datetime(2026, 11, 2, 4, 59, 59, tzinfo=UTC)
     assert hours_between(made, due) == pytest.approx(24 + 29 / 60 + 59 / 3600)
 
 
@@ -89,9 +92,9 @@ def test_a_same_day_referral_becomes_overdue_just_after_local_midnight():
 def test_overdue_across_the_autumn_clock_change():
     """At 01:30 EDT and 01:30 EST (the hour that happens twice) only the later is overdue
     for a referral due at 06:00 UTC, which is 01:00 EST."""
-    referral = _referral(datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc))
-    first = local(2026, 11, 1, 1, 30, fold=0).astimezone(timezone.utc)
-    second = local(2026, 11, 1, 1, 30, fold=1).astimezone(timezone.utc)
+    referral = _referral(datetime(2026, 11, 1, 6, 0, tzinfo=UTC))
+    first = local(2026, 11, 1, 1, 30, fold=0).astimezone(UTC)
+    second = local(2026, 11, 1, 1, 30, fold=1).astimezone(UTC)
     assert not referral.is_overdue(first)
     assert referral.is_overdue(second)
 

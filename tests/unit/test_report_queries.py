@@ -1,7 +1,7 @@
 """The report's arithmetic: percentiles, local days and hours, chart scales, CSV cells."""
 
 import statistics
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,15 +19,19 @@ from tests.conftest import make_incident
 NY = ZoneInfo("America/New_York")
 
 
-@pytest.mark.parametrize(("values", "p", "expected"), [
-    ([4, 6, 9, 10, 15], 0.5, 9),          # odd count: the middle value
-    ([4, 6, 9, 10, 15], 0.9, 13),         # h = 4 * 0.9 = 3.6: 10 + 0.6 * (15 - 10)
-    ([4, 6, 9, 10], 0.5, 7.5),            # even count: halfway between the middle two
-    ([4, 6, 9, 10], 0.9, 9.7),            # h = 3 * 0.9 = 2.7: 9 + 0.7 * 1
-    ([7], 0.5, 7), ([7], 0.9, 7),
-    ([1, 100], 0.9, 90.1),                # h = 0.9: 1 + 0.9 * 99
-    ([2, 2, 2, 50], 0.5, 2),
-])
+@pytest.mark.parametrize(
+    ("values", "p", "expected"),
+    [
+        ([4, 6, 9, 10, 15], 0.5, 9),  # odd count: the middle value
+        ([4, 6, 9, 10, 15], 0.9, 13),  # h = 4 * 0.9 = 3.6: 10 + 0.6 * (15 - 10)
+        ([4, 6, 9, 10], 0.5, 7.5),  # even count: halfway between the middle two
+        ([4, 6, 9, 10], 0.9, 9.7),  # h = 3 * 0.9 = 2.7: 9 + 0.7 * 1
+        ([7], 0.5, 7),
+        ([7], 0.9, 7),
+        ([1, 100], 0.9, 90.1),  # h = 0.9: 1 + 0.9 * 99
+        ([2, 2, 2, 50], 0.5, 2),
+    ],
+)
 def test_percentile_worked_by_hand(values, p, expected):
     assert percentile(values, p) == pytest.approx(expected)
 
@@ -51,27 +55,34 @@ def test_percentile_agrees_with_postgresql_percentile_cont(app):
         pytest.skip("percentile_cont is PostgreSQL's")
     values = [3, 17, 4, 4, 250, 61, 9, 12, 5, 33, 2]
     rows = " UNION ALL ".join(f"SELECT {v} AS v" for v in values)
-    median, p90 = db.session.execute(text(
-        f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v), "
-        f"percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FROM ({rows}) t")).one()
+    median, p90 = db.session.execute(
+        text(
+            f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v), "
+            f"percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FROM ({rows}) t"
+        )
+    ).one()
     assert percentile(sorted(values), 0.5) == pytest.approx(median)
     assert percentile(sorted(values), 0.9) == pytest.approx(p90)
 
 
 def test_epoch_seconds_in_sql_matches_python(app):
     """The database's epoch for a stored time is the time's own timestamp (to the millisecond)."""
-    when = datetime(2026, 3, 8, 6, 59, 59, 250000, tzinfo=timezone.utc)
+    when = datetime(2026, 3, 8, 6, 59, 59, 250000, tzinfo=UTC)
     make_incident("E1", received_at=when)
     stored = db.session.scalar(select(epoch_seconds(Incident.received_at)))
     assert stored == pytest.approx(when.timestamp(), abs=0.001)
-    assert db.session.scalar(select(func.count()).where(
-        epoch_seconds(Incident.received_at) > when.timestamp() - 1)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).where(epoch_seconds(Incident.received_at) > when.timestamp() - 1)
+        )
+        == 1
+    )
 
 
 def test_local_days_across_daylight_saving():
     """A local day is 23 hours when clocks go forward and 25 when they go back."""
     spring = Period(date(2026, 3, 8), date(2026, 3, 8), NY)
-    assert spring.start == datetime(2026, 3, 8, 5, tzinfo=timezone.utc)
+    assert spring.start == datetime(2026, 3, 8, 5, tzinfo=UTC)
     assert spring.end - spring.start == timedelta(hours=23)
     autumn = Period(date(2026, 11, 1), date(2026, 11, 1), NY)
     assert autumn.end - autumn.start == timedelta(hours=25)
@@ -81,29 +92,33 @@ def test_local_days_across_daylight_saving():
 
 def test_utc_offsets_of_a_period():
     """Stretches of one UTC offset, split exactly where the clocks change."""
-    assert Period(date(2026, 6, 1), date(2026, 6, 30), NY).utc_offsets() == \
-        [(datetime(2026, 6, 1, 4, tzinfo=timezone.utc), -4 * 3600)]
+    assert Period(date(2026, 6, 1), date(2026, 6, 30), NY).utc_offsets() == [
+        (datetime(2026, 6, 1, 4, tzinfo=UTC), -4 * 3600)
+    ]
     year = Period(date(2026, 1, 1), date(2026, 12, 31), NY).utc_offsets()
     assert [(t, o // 3600) for t, o in year] == [
-        (datetime(2026, 1, 1, 5, tzinfo=timezone.utc), -5),
-        (datetime(2026, 3, 8, 7, tzinfo=timezone.utc), -4),
-        (datetime(2026, 11, 1, 6, tzinfo=timezone.utc), -5),
+        (datetime(2026, 1, 1, 5, tzinfo=UTC), -5),
+        (datetime(2026, 3, 8, 7, tzinfo=UTC), -4),
+        (datetime(2026, 11, 1, 6, tzinfo=UTC), -5),
     ]
 
 
-@pytest.mark.parametrize(("utc", "hour", "weekday"), [
-    ((2026, 3, 8, 6, 59, 59), 1, 6),   # 01:59:59 EST, Sunday
-    ((2026, 3, 8, 7, 0, 0), 3, 6),     # 03:00 EDT: 02:00 never happens
-    ((2026, 11, 1, 5, 30, 0), 1, 6),   # 01:30 EDT
-    ((2026, 11, 1, 6, 30, 0), 1, 6),   # 01:30 EST, the second time
-    ((2026, 11, 2, 4, 59, 59), 23, 6),
-    ((2026, 11, 2, 5, 0, 0), 0, 0),    # Monday
-    ((2026, 6, 1, 13, 0, 0), 9, 0),
-    ((2027, 1, 1, 4, 59, 59), 23, 3),  # New Year's Eve, a Thursday
-])
+@pytest.mark.parametrize(
+    ("utc", "hour", "weekday"),
+    [
+        ((2026, 3, 8, 6, 59, 59), 1, 6),  # 01:59:59 EST, Sunday
+        ((2026, 3, 8, 7, 0, 0), 3, 6),  # 03:00 EDT: 02:00 never happens
+        ((2026, 11, 1, 5, 30, 0), 1, 6),  # 01:30 EDT
+        ((2026, 11, 1, 6, 30, 0), 1, 6),  # 01:30 EST, the second time
+        ((2026, 11, 2, 4, 59, 59), 23, 6),
+        ((2026, 11, 2, 5, 0, 0), 0, 0),  # Monday
+        ((2026, 6, 1, 13, 0, 0), 9, 0),
+        ((2027, 1, 1, 4, 59, 59), 23, 3),  # New Year's Eve, a Thursday
+    ],
+)
 def test_local_hour_and_weekday_in_sql(app, utc, hour, weekday):
     """The database's local hour and weekday agree with zoneinfo on both sides of each change."""
-    when = datetime(*utc, 250000, tzinfo=timezone.utc)
+    when = datetime(*utc, 250000, tzinfo=UTC)
     make_incident("T1", received_at=when)
     period = Period(date(2026, 1, 1), date(2026, 12, 31), NY)
     found = db.session.scalar(select(period.hour_of_week(Incident.received_at)))
@@ -111,8 +126,10 @@ def test_local_hour_and_weekday_in_sql(app, utc, hour, weekday):
     assert (found % 24, found // 24) == (local.hour, local.weekday()) == (hour, weekday)
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (0, 1), (0.4, 0.5), (7, 10), (10, 10), (12, 20), (21, 50), (26, 50), (1234, 2000)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0, 1), (0.4, 0.5), (7, 10), (10, 10), (12, 20), (21, 50), (26, 50), (1234, 2000)],
+)
 def test_chart_axis_rounds_up(value, expected):
     assert nice_max(value) == pytest.approx(expected)
 

@@ -10,7 +10,7 @@ from geopy.distance import geodesic
 from hypothesis import given
 from hypothesis import strategies as st
 
-from heart_field.routing import (
+from heart_field.domain.routing import (
     CALL_TYPES,
     CO_RESPONSE,
     COMMUNITY_RESPONSE,
@@ -116,9 +116,7 @@ def test_window_crossing_midnight(when, inside):
 def test_always_contains_every_hour():
     hours = ServiceHours.parse("00:00-24:00")
     start = datetime(2026, 3, 8, 0, 0, tzinfo=UTC)
-    assert all(
-        hours.contains(start + timedelta(minutes=37 * i), NY) for i in range(200)
-    )
+    assert all(hours.contains(start + timedelta(minutes=37 * i), NY) for i in range(200))
 
 
 @pytest.mark.parametrize(
@@ -302,16 +300,12 @@ def test_free_co_response_team_takes_a_non_violent_call_when_no_community_respon
     ids=["no-teams", "all-busy", "only-phone-clinicians"],
 )
 def test_no_team_available(teams):
-    assert route(teams=teams) == RoutingDecision(
-        COMMUNITY_RESPONSE, None, NO_TEAM_AVAILABLE
-    )
+    assert route(teams=teams) == RoutingDecision(COMMUNITY_RESPONSE, None, NO_TEAM_AVAILABLE)
 
 
 @pytest.mark.parametrize("call_type", sorted(PHONE_CALL_TYPES))
 def test_phone_resolvable_call_goes_to_crisis_call_diversion(call_type):
-    assert route(call_type=call_type) == RoutingDecision(
-        CRISIS_CALL_DIVERSION, None, None
-    )
+    assert route(call_type=call_type) == RoutingDecision(CRISIS_CALL_DIVERSION, None, None)
     # even when no field team is free: the ECC clinician takes it
     assert route(call_type=call_type, teams=[]).fallback is None
 
@@ -324,9 +318,7 @@ def test_phone_call_with_violence_needs_co_response():
 def test_every_offered_call_type_routes_to_heart_in_hours():
     for code in CALL_TYPES:
         decision = route(call_type=code)
-        expected = (
-            CRISIS_CALL_DIVERSION if code in PHONE_CALL_TYPES else COMMUNITY_RESPONSE
-        )
+        expected = CRISIS_CALL_DIVERSION if code in PHONE_CALL_TYPES else COMMUNITY_RESPONSE
         assert decision.unit_type == expected, code
         assert decision.fallback is None, code
 
@@ -386,9 +378,7 @@ teams_strategy = st.lists(
         ),
         st.integers(min_value=0, max_value=99),
         st.sampled_from([COMMUNITY_RESPONSE, CO_RESPONSE]),
-        st.sampled_from(
-            ["available", "assigned", "en_route", "on_scene", "out_of_service"]
-        ),
+        st.sampled_from(["available", "assigned", "en_route", "on_scene", "out_of_service"]),
         positions,
     ),
     max_size=12,

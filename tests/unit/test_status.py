@@ -1,15 +1,16 @@
 """The team status machine: every legal transition, every illegal one, stale versions, UUIDs."""
 
 import uuid
+from datetime import UTC
 from itertools import product
 
 import pytest
 from sqlalchemy import func, select
 
-from heart_field import status
+from heart_field.domain import status
+from heart_field.domain.status import TRANSITIONS, Action, OutcomeInput, Tap, TransitionRefused
 from heart_field.extensions import db
 from heart_field.models import Assignment, IncidentStatus, Outcome, StatusEvent, TeamStatus
-from heart_field.status import TRANSITIONS, Action, OutcomeInput, Tap, TransitionRefused
 from tests.conftest import make_incident, reload
 
 S = TeamStatus
@@ -112,7 +113,9 @@ def test_repeated_uuid_is_applied_once(team, incident):
     assert again.event.id == one.event.id
     assert team.status == S.EN_ROUTE
     count = db.session.scalar(
-        select(func.count()).select_from(StatusEvent).where(StatusEvent.client_uuid == first.client_uuid)
+        select(func.count())
+        .select_from(StatusEvent)
+        .where(StatusEvent.client_uuid == first.client_uuid)
     )
     assert count == 1
 
@@ -134,8 +137,16 @@ def test_clear_without_disposition_changes_nothing(team, incident):
     bring_to(team, S.ON_SCENE, incident)
     version = team.version
     with pytest.raises(TransitionRefused):
-        status.apply(db.session, team, Tap(action=Action.CLEAR, client_uuid=str(uuid.uuid4()),
-                                           outcome=OutcomeInput(disposition="")), None)
+        status.apply(
+            db.session,
+            team,
+            Tap(
+                action=Action.CLEAR,
+                client_uuid=str(uuid.uuid4()),
+                outcome=OutcomeInput(disposition=""),
+            ),
+            None,
+        )
     team = reload(team)
     assert (team.status, team.version) == (S.ON_SCENE, version)
     assert db.session.scalar(select(func.count()).select_from(Outcome)) == 0
@@ -157,11 +168,15 @@ def test_assign_refuses_a_call_already_taken(team, other_team, incident):
 
 
 def test_position_and_device_time_are_kept(team, incident):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    device_time = datetime.now(timezone.utc) - timedelta(minutes=3)
-    result = status.apply(db.session, team, tap(Action.ASSIGN, incident, occurred_at=device_time,
-                                                lat=36.0, lon=-78.9), None)
+    device_time = datetime.now(UTC) - timedelta(minutes=3)
+    result = status.apply(
+        db.session,
+        team,
+        tap(Action.ASSIGN, incident, occurred_at=device_time, lat=36.0, lon=-78.9),
+        None,
+    )
     assert result.event.occurred_at == device_time
     assert result.event.received_at > device_time
     assert (reload(team).last_lat, reload(team).last_lon) == (36.0, -78.9)

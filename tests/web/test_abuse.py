@@ -13,8 +13,11 @@ from tests.conftest import PASSWORD, csrf_token, make_user
 
 def attempt(client, username, password, address="192.0.2.10"):
     page = client.get("/login", environ_base={"REMOTE_ADDR": address})
-    return client.post("/login", environ_base={"REMOTE_ADDR": address}, data={
-        "username": username, "password": password, "csrf_token": csrf_token(page)})
+    return client.post(
+        "/login",
+        environ_base={"REMOTE_ADDR": address},
+        data={"username": username, "password": password, "csrf_token": csrf_token(page)},
+    )
 
 
 def test_an_account_is_held_after_five_failed_sign_ins(app, client, dispatcher):
@@ -70,9 +73,15 @@ def test_a_sign_in_ends_after_its_absolute_lifetime(app, sign_in, responder):
 
 def test_session_cookie_is_secure_httponly_and_lax_outside_debugging(tmp_path, monkeypatch):
     """With SECRET_KEY set and no debugging, the session cookie only travels over https."""
-    production = type("Production", (Config,), {
-        "SECRET_KEY": "a-real-secret", "SESSION_COOKIE_SECURE": True,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.db'}"})
+    production = type(
+        "Production",
+        (Config,),
+        {
+            "SECRET_KEY": "a-real-secret",
+            "SESSION_COOKIE_SECURE": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.db'}",
+        },
+    )
     app = create_app(production)
     response = app.test_client().get("/login", base_url="https://heart.example")
     cookie = response.headers["Set-Cookie"]
@@ -81,9 +90,16 @@ def test_session_cookie_is_secure_httponly_and_lax_outside_debugging(tmp_path, m
 
 def test_session_cookie_is_not_secure_while_debugging(tmp_path):
     """The debug server speaks plain http: a Secure cookie would never come back."""
-    debugging = type("Debugging", (Config,), {
-        "DEBUG": True, "SECRET_KEY": "dev", "SESSION_COOKIE_SECURE": True,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.db'}"})
+    debugging = type(
+        "Debugging",
+        (Config,),
+        {
+            "DEBUG": True,
+            "SECRET_KEY": "dev",
+            "SESSION_COOKIE_SECURE": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.db'}",
+        },
+    )
     cookie = create_app(debugging).test_client().get("/login").headers["Set-Cookie"]
     assert "Secure" not in cookie and "HttpOnly" in cookie
 

@@ -39,8 +39,9 @@ SESSION_ROUTES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "endpoint", "method"), SESSION_ROUTES,
-                         ids=[f"{m} {e}" for _, e, m in SESSION_ROUTES])
+@pytest.mark.parametrize(
+    ("path", "endpoint", "method"), SESSION_ROUTES, ids=[f"{m} {e}" for _, e, m in SESSION_ROUTES]
+)
 def test_visitor_is_sent_to_sign_in(client, path, endpoint, method):
     response = client.open(_url(path), method=method)
     assert response.status_code == 302
@@ -48,13 +49,15 @@ def test_visitor_is_sent_to_sign_in(client, path, endpoint, method):
 
 
 @pytest.mark.parametrize("role", list(Role))
-@pytest.mark.parametrize(("path", "endpoint", "method"), SESSION_ROUTES,
-                         ids=[f"{m} {e}" for _, e, m in SESSION_ROUTES])
+@pytest.mark.parametrize(
+    ("path", "endpoint", "method"), SESSION_ROUTES, ids=[f"{m} {e}" for _, e, m in SESSION_ROUTES]
+)
 def test_each_role_gets_exactly_what_its_rule_allows(app, sign_in, role, path, endpoint, method):
     team = make_team() if role == Role.RESPONDER else None
     session = sign_in(make_user(f"user-{role.value}", role, team))
-    response = session.client.open(_url(path), method=method,
-                                   headers={"X-CSRFToken": session.token})
+    response = session.client.open(
+        _url(path), method=method, headers={"X-CSRFToken": session.token}
+    )
     if role in _rule(endpoint):
         assert response.status_code not in (401, 403, 302), response.status_code
         assert response.status_code < 500

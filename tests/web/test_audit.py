@@ -13,8 +13,10 @@ from tests.web.test_abuse import attempt
 
 def events():
     db.session.expire_all()
-    return [(e.action, e.actor_id, e.object_id)
-            for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    return [
+        (e.action, e.actor_id, e.object_id)
+        for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+    ]
 
 
 def test_sign_in_failures_sign_out_and_holds_are_audited(app, client, dispatcher):
@@ -50,9 +52,15 @@ def trail(app):
         (nav, "export_csv", "referral", None, 0),
         (boss, "view_incident", "incident", 12, 0),
     ]:
-        db.session.add(AuditEvent(actor_id=actor.id, action=action, object_type=kind,
-                                  object_id=None if oid is None else str(oid),
-                                  at=now - timedelta(days=days_ago)))
+        db.session.add(
+            AuditEvent(
+                actor_id=actor.id,
+                action=action,
+                object_type=kind,
+                object_id=None if oid is None else str(oid),
+                at=now - timedelta(days=days_ago),
+            )
+        )
     db.session.commit()
     return boss
 
@@ -88,4 +96,7 @@ def test_a_backwards_date_range_is_422_with_the_reason(sign_in, trail):
 def test_only_supervisors_and_admins_see_the_trail(sign_in, team, role):
     user = make_user(f"u-{role.value}", role, team if role == Role.RESPONDER else None)
     assert sign_in(user).get("/reports/audit/").status_code == 403
-    assert sign_in(make_user(f"admin-{role.value}", Role.ADMIN)).get("/reports/audit/").status_code == 200
+    assert (
+        sign_in(make_user(f"admin-{role.value}", Role.ADMIN)).get("/reports/audit/").status_code
+        == 200
+    )

@@ -19,15 +19,21 @@ def test_login_page_has_labelled_fields_and_no_username_autocomplete(client):
     assert 'autocomplete="off"' in page.text
 
 
-@pytest.mark.parametrize(("role", "landing"), [
-    (Role.RESPONDER, "/field/"), (Role.DISPATCHER, "/dispatch/"),
-    (Role.NAVIGATOR, "/navigation/"), (Role.SUPERVISOR, "/reports/"),
-])
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [
+        (Role.RESPONDER, "/field/"),
+        (Role.DISPATCHER, "/dispatch/"),
+        (Role.NAVIGATOR, "/navigation/"),
+        (Role.SUPERVISOR, "/reports/"),
+    ],
+)
 def test_each_role_lands_on_its_own_page(app, client, role, landing):
     make_user("someone", role, make_team() if role == Role.RESPONDER else None)
     token = csrf_token(client.get("/login"))
-    response = client.post("/login", data={"username": "someone", "password": PASSWORD,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": "someone", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == landing
     assert client.get(landing).status_code == 200
@@ -35,12 +41,15 @@ def test_each_role_lands_on_its_own_page(app, client, role, landing):
 
 def test_unknown_user_and_wrong_password_get_the_same_message(app, client, dispatcher):
     token = csrf_token(client.get("/login"))
-    wrong = client.post("/login", data={"username": "dispatcher", "password": "nope",
-                                        "csrf_token": token})
-    unknown = client.post("/login", data={"username": "nobody", "password": "nope",
-                                          "csrf_token": token})
+    wrong = client.post(
+        "/login", data={"username": "dispatcher", "password": "nope", "csrf_token": token}
+    )
+    unknown = client.post(
+        "/login", data={"username": "nobody", "password": "nope", "csrf_token": token}
+    )
     assert wrong.status_code == unknown.status_code == 422
     assert "Username or password is not right." in wrong.text
+
     # CSRF tokens carry the second they were signed in: compare the pages without them.
     def page(response, username):
         return re.sub(r"[\w-]+\.[\w-]+\.[\w-]+", "TOKEN", response.text.replace(username, "X"))
@@ -57,18 +66,28 @@ def test_every_failed_sign_in_costs_one_password_check(app, client, dispatcher, 
     db.session.commit()
     checked = []
     real_check = passwords.check_password_hash
-    monkeypatch.setattr(passwords, "check_password_hash",
-                        lambda stored, typed: checked.append(stored.split("$")[0]) or real_check(stored, typed))
+    monkeypatch.setattr(
+        passwords,
+        "check_password_hash",
+        lambda stored, typed: checked.append(stored.split("$")[0]) or real_check(stored, typed),
+    )
     token = csrf_token(client.get("/login"))
-    response = client.post("/login", data={"username": who, "password": PASSWORD if who == "disabled" else "nope",
-                                           "csrf_token": token})
+    response = client.post(
+        "/login",
+        data={
+            "username": who,
+            "password": PASSWORD if who == "disabled" else "nope",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 422
     assert checked == [app.config["HEART_PASSWORD_HASH"]]
 
 
 def test_production_hashes_with_scrypt_at_full_work_factor(app):
-    production = create_app(type("Production", (Config,), {
-        "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}))
+    production = create_app(
+        type("Production", (Config,), {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    )
     with production.app_context():
         user = User(username="x", display_name="X", role=Role.DISPATCHER)
         user.set_password(PASSWORD)
@@ -85,8 +104,10 @@ def test_login_without_csrf_token_is_refused(app, client, dispatcher):
 
 def test_next_only_follows_local_paths(app, client, dispatcher):
     token = csrf_token(client.get("/login"))
-    response = client.post("/login?next=//evil.example/", data={
-        "username": "dispatcher", "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=//evil.example/",
+        data={"username": "dispatcher", "password": PASSWORD, "csrf_token": token},
+    )
     assert response.headers["Location"] == "/dispatch/"
 
 
@@ -102,6 +123,7 @@ def test_inactive_user_cannot_sign_in(app, client, dispatcher):
     dispatcher.active = False
     db.session.commit()
     token = csrf_token(client.get("/login"))
-    response = client.post("/login", data={"username": "dispatcher", "password": PASSWORD,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": "dispatcher", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 422

@@ -7,15 +7,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from heart_field import status
+from heart_field.domain import status
+from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import StatusEvent, TeamStatus, utcnow
-from heart_field.status import Action, Tap
 from tests.conftest import reload
 
 
 def tap(team, action, **extra):
-    return status.apply(db.session, reload(team), Tap(action, str(uuid.uuid4()), **extra), None).event
+    return status.apply(
+        db.session, reload(team), Tap(action, str(uuid.uuid4()), **extra), None
+    ).event
 
 
 def alerts_on(page):
@@ -29,7 +31,9 @@ def crew(sign_in, responder):
     return sign_in(responder)
 
 
-def test_an_assignment_not_accepted_in_time_alerts_the_board(app, sign_in, dispatcher, team, incident):
+def test_an_assignment_not_accepted_in_time_alerts_the_board(
+    app, sign_in, dispatcher, team, incident
+):
     board = sign_in(dispatcher)
     tap(team, Action.ASSIGN, incident_id=incident.id)
     assert "has not accepted" not in alerts_on(board.get("/dispatch/"))
@@ -39,7 +43,9 @@ def test_an_assignment_not_accepted_in_time_alerts_the_board(app, sign_in, dispa
     assert "has not accepted" not in alerts_on(board.get("/dispatch/"))
 
 
-def test_long_on_scene_shows_a_welfare_check_until_acknowledged(sign_in, dispatcher, team, incident):
+def test_long_on_scene_shows_a_welfare_check_until_acknowledged(
+    sign_in, dispatcher, team, incident
+):
     board = sign_in(dispatcher)
     for action in (Action.ASSIGN, Action.ACCEPT, Action.EN_ROUTE, Action.ON_SCENE):
         tap(team, action, incident_id=incident.id if action == Action.ASSIGN else None)
@@ -57,13 +63,17 @@ def test_long_on_scene_shows_a_welfare_check_until_acknowledged(sign_in, dispatc
     assert (reload(team).status, reload(team).version) == (TeamStatus.ON_SCENE, version)
 
 
-def test_backup_is_one_tap_and_alerts_the_board_until_acknowledged(sign_in, crew, dispatcher, team, incident):
+def test_backup_is_one_tap_and_alerts_the_board_until_acknowledged(
+    sign_in, crew, dispatcher, team, incident
+):
     tap(team, Action.ASSIGN, incident_id=incident.id)
     screen = crew.get("/field/")
     assert ">Backup</button>" in screen.text
     version = reload(team).version
     request_id = str(uuid.uuid4())
-    asked = crew.post("/field/backup", {"client_uuid": request_id, "lat": "35.99", "lon": "-78.90"}, htmx=True)
+    asked = crew.post(
+        "/field/backup", {"client_uuid": request_id, "lat": "35.99", "lon": "-78.90"}, htmx=True
+    )
     assert asked.status_code == 200
     assert "Backup requested." in asked.text and "Dispatch has been alerted." in asked.text
     again = crew.post("/field/backup", {"client_uuid": request_id}, htmx=True)  # a double tap
@@ -78,7 +88,9 @@ def test_board_shows_backup_and_acknowledging_clears_it(sign_in, dispatcher, tea
 
     board = sign_in(dispatcher)
     tap(team, Action.ASSIGN, incident_id=incident.id)
-    live.signal(db.session, reload(team), live.BACKUP, None, str(uuid.uuid4()), incident_id=incident.id)
+    live.signal(
+        db.session, reload(team), live.BACKUP, None, str(uuid.uuid4()), incident_id=incident.id
+    )
     assert "CR-1 asks for backup" in alerts_on(board.get("/dispatch/"))
     acked = board.post("/dispatch/teams/CR-1/acknowledge", {"kind": "backup"}, htmx=True)
     assert acked.status_code == 200

@@ -14,12 +14,19 @@ def dispatch(sign_in, dispatcher):
 
 
 def counts():
-    return tuple(db.session.scalar(select(func.count()).select_from(m))
-                 for m in (Incident, Assignment, StatusEvent))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(m))
+        for m in (Incident, Assignment, StatusEvent)
+    )
 
 
-CALL = {"cad_number": "D2611270100", "call_type": "welfare_check", "priority": "2",
-        "address": "737 Ninth St, Durham, NC 27705", "narrative": "Asked to check on a neighbour."}
+CALL = {
+    "cad_number": "D2611270100",
+    "call_type": "welfare_check",
+    "priority": "2",
+    "address": "737 Ninth St, Durham, NC 27705",
+    "narrative": "Asked to check on a neighbour.",
+}
 
 
 def test_board_shows_every_team_and_its_status_in_words(dispatch, team, other_team):
@@ -43,7 +50,9 @@ def test_enter_a_call_then_assign_it(dispatch, team):
     assert response.status_code == 303
     incident = db.session.scalar(select(Incident))
     assert (incident.cad_number, incident.status) == ("D2611270100", "open")
-    assigned = dispatch.post(f"/dispatch/incidents/{incident.id}/assign", {"team": "CR-1"}, htmx=True)
+    assigned = dispatch.post(
+        f"/dispatch/incidents/{incident.id}/assign", {"team": "CR-1"}, htmx=True
+    )
     assert assigned.status_code == 200
     assert "CR-1 assigned to call D2611270100" in assigned.text
     assert reload(team).status == TeamStatus.ASSIGNED
@@ -73,7 +82,9 @@ def test_assigning_a_busy_team_is_409_and_changes_nothing(dispatch, team, incide
 
 def test_unknown_team_is_422_and_changes_nothing(dispatch, team, incident):
     before = counts()
-    response = dispatch.post(f"/dispatch/incidents/{incident.id}/assign", {"team": "NOPE-9"}, htmx=True)
+    response = dispatch.post(
+        f"/dispatch/incidents/{incident.id}/assign", {"team": "NOPE-9"}, htmx=True
+    )
     assert response.status_code == 422
     assert "There is no team called NOPE-9" in response.text
     assert counts() == before
@@ -87,13 +98,16 @@ def test_tampered_incident_id_is_404(dispatch, team):
     assert reload(team).status == TeamStatus.AVAILABLE
 
 
-@pytest.mark.parametrize(("change", "field", "message"), [
-    ({"cad_number": ""}, "cad_number", "This field is required."),
-    ({"call_type": ""}, "call_type", "Choose a call type."),
-    ({"address": ""}, "address", "Give an address, or both latitude and longitude."),
-    ({"lat": "36.0"}, "lon", "Give both latitude and longitude, or neither."),
-    ({"priority": "7"}, "priority", "Not a valid choice."),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"cad_number": ""}, "cad_number", "This field is required."),
+        ({"call_type": ""}, "call_type", "Choose a call type."),
+        ({"address": ""}, "address", "Give an address, or both latitude and longitude."),
+        ({"lat": "36.0"}, "lon", "Give both latitude and longitude, or neither."),
+        ({"priority": "7"}, "priority", "Not a valid choice."),
+    ],
+)
 def test_bad_intake_rerenders_with_the_fields_message(dispatch, change, field, message):
     response = dispatch.post("/dispatch/incidents", {**CALL, **change})
     assert response.status_code == 422
@@ -110,18 +124,26 @@ def test_duplicate_cad_number_is_refused(dispatch, incident):
 
 
 def test_form_without_csrf_token_is_refused_and_changes_nothing(dispatch, team, incident):
-    response = dispatch.client.post(f"/dispatch/incidents/{incident.id}/assign", data={"team": "CR-1"})
+    response = dispatch.client.post(
+        f"/dispatch/incidents/{incident.id}/assign", data={"team": "CR-1"}
+    )
     assert response.status_code == 400
     assert "expired" in response.text
     assert reload(team).status == TeamStatus.AVAILABLE
 
 
 def test_htmx_request_without_csrf_header_is_refused(dispatch, team, incident):
-    response = dispatch.client.post(f"/dispatch/incidents/{incident.id}/assign",
-                                    data={"team": "CR-1"}, headers={"HX-Request": "true"})
+    response = dispatch.client.post(
+        f"/dispatch/incidents/{incident.id}/assign",
+        data={"team": "CR-1"},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 400
-    ok = dispatch.client.post(f"/dispatch/incidents/{incident.id}/assign", data={"team": "CR-1"},
-                              headers={"HX-Request": "true", "X-CSRFToken": dispatch.token})
+    ok = dispatch.client.post(
+        f"/dispatch/incidents/{incident.id}/assign",
+        data={"team": "CR-1"},
+        headers={"HX-Request": "true", "X-CSRFToken": dispatch.token},
+    )
     assert ok.status_code == 200
 
 
@@ -131,4 +153,7 @@ def test_supervisor_sees_board_but_cannot_assign(sign_in, app, team, incident):
     supervisor = sign_in(make_user("sup", "supervisor"))
     page = supervisor.get("/dispatch/")
     assert "CR-1" in page.text and ">Assign</button>" not in page.text
-    assert supervisor.post(f"/dispatch/incidents/{incident.id}/assign", {"team": "CR-1"}).status_code == 403
+    assert (
+        supervisor.post(f"/dispatch/incidents/{incident.id}/assign", {"team": "CR-1"}).status_code
+        == 403
+    )

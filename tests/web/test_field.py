@@ -6,17 +6,19 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from heart_field import status
+from heart_field.domain import status
+from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import Outcome, StatusEvent, TeamStatus
-from heart_field.status import Action, Tap
 from tests.conftest import make_user, reload
 
 BUTTONS = ("Accept", "Decline", "En route", "On scene", "Clear")
 
 
 def assign(team, incident):
-    status.apply(db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()), incident_id=incident.id), None)
+    status.apply(
+        db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()), incident_id=incident.id), None
+    )
 
 
 def buttons_on(page):
@@ -53,8 +55,11 @@ def test_assigned_call_shows_details_and_only_accept_and_decline(responder_sessi
 
 def test_each_tap_moves_the_team_and_shows_the_next_button(responder_session, team, incident):
     assign(team, incident)
-    steps = [("accept", "assigned", ["En route"]), ("en_route", "en_route", ["On scene"]),
-             ("on_scene", "on_scene", ["Clear"])]
+    steps = [
+        ("accept", "assigned", ["En route"]),
+        ("en_route", "en_route", ["On scene"]),
+        ("on_scene", "on_scene", ["Clear"]),
+    ]
     for action, expected_status, expected_buttons in steps:
         response = tap(responder_session, team, action)
         assert response.status_code == 200
@@ -74,8 +79,11 @@ def test_stale_tap_gets_409_and_current_state(responder_session, team, incident)
     assign(team, incident)
     stale_version = reload(team).version
     tap(responder_session, team, "accept")
-    response = responder_session.post("/field/status", {
-        "action": "accept", "version": stale_version, "client_uuid": str(uuid.uuid4())}, htmx=True)
+    response = responder_session.post(
+        "/field/status",
+        {"action": "accept", "version": stale_version, "client_uuid": str(uuid.uuid4())},
+        htmx=True,
+    )
     assert response.status_code == 409
     assert "Not applied" in response.text
     assert "En route</button>" in response.text  # the current state's button
@@ -87,8 +95,11 @@ def test_double_tap_with_same_uuid_is_applied_once(responder_session, team, inci
     first = responder_session.post("/field/status", data, htmx=True)
     second = responder_session.post("/field/status", data, htmx=True)
     assert first.status_code == second.status_code == 200
-    count = db.session.scalar(select(func.count()).select_from(StatusEvent).where(
-        StatusEvent.client_uuid == data["client_uuid"]))
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(StatusEvent)
+        .where(StatusEvent.client_uuid == data["client_uuid"])
+    )
     assert count == 1
 
 
@@ -113,18 +124,28 @@ def test_decline_needs_a_reason(responder_session, team, incident):
     assert reload(incident).status == "open"
 
 
-def test_clear_opens_outcome_form_and_saving_it_makes_team_available(responder_session, team, incident):
+def test_clear_opens_outcome_form_and_saving_it_makes_team_available(
+    responder_session, team, incident
+):
     assign(team, incident)
     for action in ("accept", "en_route", "on_scene"):
         tap(responder_session, team, action)
     form = responder_session.get("/field/outcome", headers={"HX-Request": "true"})
     assert '<label for="disposition">Disposition</label>' in form.text
     assert ">Save outcome</button>" in form.text
-    response = responder_session.post("/field/outcome", {
-        "version": reload(team).version, "client_uuid": str(uuid.uuid4()),
-        "disposition": "referred_care_navigation", "people_served": "2",
-        "services": ["crisis_counseling", "peer_support"], "ems_requested": "y", "notes": "ok"},
-        htmx=True)
+    response = responder_session.post(
+        "/field/outcome",
+        {
+            "version": reload(team).version,
+            "client_uuid": str(uuid.uuid4()),
+            "disposition": "referred_care_navigation",
+            "people_served": "2",
+            "services": ["crisis_counseling", "peer_support"],
+            "ems_requested": "y",
+            "notes": "ok",
+        },
+        htmx=True,
+    )
     assert response.status_code == 200
     assert reload(team).status == TeamStatus.AVAILABLE
     outcome = db.session.scalar(select(Outcome))
@@ -145,12 +166,24 @@ def test_responder_cannot_tap_for_another_team(sign_in, team, other_team, incide
     """The team comes from the signed-in user, never from the request."""
     other = sign_in(make_user("other", "responder", other_team, "emt"))
     assign(team, incident)
-    response = other.post("/field/status", {"action": "accept", "version": reload(team).version,
-                                            "client_uuid": str(uuid.uuid4()), "team": "CR-1"}, htmx=True)
+    response = other.post(
+        "/field/status",
+        {
+            "action": "accept",
+            "version": reload(team).version,
+            "client_uuid": str(uuid.uuid4()),
+            "team": "CR-1",
+        },
+        htmx=True,
+    )
     assert response.status_code == 409
     assert reload(team).status == TeamStatus.ASSIGNED
-    assert db.session.scalar(select(func.count()).select_from(StatusEvent).where(
-        StatusEvent.action == "accept")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(StatusEvent).where(StatusEvent.action == "accept")
+        )
+        == 0
+    )
 
 
 def test_responder_without_team_gets_404(sign_in, app):
@@ -178,13 +211,18 @@ def steps_on(page):
 
 
 def test_the_card_carries_the_next_steps_each_expecting_the_version_before_it(
-        responder_session, team, incident):
+    responder_session, team, incident
+):
     assign(team, incident)
     v = reload(team).version
     page = responder_session.get("/field/")
     # Accept and Decline now; En route, On scene and Clear hidden, for taps made offline.
-    assert steps_on(page) == [(["Accept", "Decline"], {str(v)}), (["En route"], {str(v + 1)}),
-                              (["On scene"], {str(v + 2)}), (["Clear"], set())]
+    assert steps_on(page) == [
+        (["Accept", "Decline"], {str(v)}),
+        (["En route"], {str(v + 1)}),
+        (["On scene"], {str(v + 2)}),
+        (["Clear"], set()),
+    ]
     assert re.search(r'<nav [^>]*data-step="1"[^>]*hidden', page.text)
     outcome = page.text.split('id="panel-outcome"', 1)[1].split("</form>", 1)[0]
     assert f'name="version" value="{v + 3}"' in outcome
@@ -195,8 +233,13 @@ def test_a_chain_of_taps_made_offline_applies_in_order(responder_session, team, 
     assign(team, incident)
     v = reload(team).version
     for n, action in enumerate(("accept", "en_route", "on_scene")):
-        data = {"action": action, "version": v + n, "client_uuid": str(uuid.uuid4()), "team": "CR-1",
-                "occurred_at": f"2026-11-27T14:0{n}:00Z"}
+        data = {
+            "action": action,
+            "version": v + n,
+            "client_uuid": str(uuid.uuid4()),
+            "team": "CR-1",
+            "occurred_at": f"2026-11-27T14:0{n}:00Z",
+        }
         assert responder_session.post("/field/status", data, htmx=True).status_code == 200
     assert reload(team).status == TeamStatus.ON_SCENE
 
@@ -204,19 +247,29 @@ def test_a_chain_of_taps_made_offline_applies_in_order(responder_session, team, 
 def test_a_tap_made_for_another_team_is_refused(responder_session, team, incident):
     """A shared device may hold a tap queued by someone on another team: never apply it here."""
     assign(team, incident)
-    data = {"action": "accept", "version": reload(team).version, "client_uuid": str(uuid.uuid4()),
-            "team": "CR-2"}
+    data = {
+        "action": "accept",
+        "version": reload(team).version,
+        "client_uuid": str(uuid.uuid4()),
+        "team": "CR-2",
+    }
     response = responder_session.post("/field/status", data, htmx=True)
     assert response.status_code == 409
     assert "That tap was made for CR-2." in response.text
-    assert db.session.scalar(select(func.count()).select_from(StatusEvent)
-                             .where(StatusEvent.action == "accept")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(StatusEvent).where(StatusEvent.action == "accept")
+        )
+        == 0
+    )
 
 
 def test_a_position_sent_with_a_tap_moves_the_team(responder_session, team, incident):
     assign(team, incident)
     tap(responder_session, team, "accept", lat="36.001", lon="-78.912")
     assert (reload(team).last_lat, reload(team).last_lon) == (36.001, -78.912)
-    tap(responder_session, team, "en_route")  # no position (permission refused): nothing else changes
+    tap(
+        responder_session, team, "en_route"
+    )  # no position (permission refused): nothing else changes
     assert reload(team).status == TeamStatus.EN_ROUTE
     assert (reload(team).last_lat, reload(team).last_lon) == (36.001, -78.912)

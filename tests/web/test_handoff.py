@@ -27,17 +27,26 @@ def referral_views() -> list[AuditEvent]:
 
 
 def referral_data(**overrides):
-    data = {"client_uuid": str(uuid.uuid4()), "consent": "yes", "person_name": "Jamie Doe",
-            "phone": "(919) 555 0142", "best_time": "Mornings", "may_leave_message": "y",
-            "needs": ["housing", "food"], "urgency": "same_day", "notes": "Sleeps near the library."}
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "consent": "yes",
+        "person_name": "Jamie Doe",
+        "phone": "(919) 555 0142",
+        "best_time": "Mornings",
+        "may_leave_message": "y",
+        "needs": ["housing", "food"],
+        "urgency": "same_day",
+        "notes": "Sleeps near the library.",
+    }
     data.update(overrides)
     return data
 
 
 def test_refusal_makes_no_referral_and_the_outcome_records_it(phone, team, responder):
     incident = cleared_call(team, responder)
-    response = phone.post(f"/field/calls/{incident.id}/referral",
-                          referral_data(consent="no"), htmx=True)
+    response = phone.post(
+        f"/field/calls/{incident.id}/referral", referral_data(consent="no"), htmx=True
+    )
     assert response.status_code == 200
     assert "did not agree" in response.text and 'id="field-card"' in response.text
     assert count(Referral) == 0
@@ -48,8 +57,9 @@ def test_refusal_makes_no_referral_and_the_outcome_records_it(phone, team, respo
 
 def test_no_consent_answer_is_422_and_keeps_what_was_typed(phone, team, responder):
     incident = cleared_call(team, responder)
-    response = phone.post(f"/field/calls/{incident.id}/referral",
-                          referral_data(consent=""), htmx=True)
+    response = phone.post(
+        f"/field/calls/{incident.id}/referral", referral_data(consent=""), htmx=True
+    )
     assert response.status_code == 422
     assert "Record whether the person agrees." in response.text
     assert 'value="Jamie Doe"' in response.text
@@ -57,19 +67,24 @@ def test_no_consent_answer_is_422_and_keeps_what_was_typed(phone, team, responde
     assert reload(db.session.scalar(select(Outcome))).referral_declined is False
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"person_name": "  "}, "Give a name or an alias."),
-    ({"phone": "", "other_contact": ""}, "Give a phone number or another way to reach them."),
-    ({"phone": "555-0142"}, "Enter a 10-digit phone number"),
-    ({"needs": []}, "Choose at least one need."),
-    ({"urgency": "whenever"}, "Not a valid choice"),
-    ({"person_name": "x" * 121}, "Field cannot be longer than 120 characters."),
-])
-def test_bad_input_gets_a_message_beside_the_field_and_changes_nothing(phone, team, responder,
-                                                                      overrides, message):
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"person_name": "  "}, "Give a name or an alias."),
+        ({"phone": "", "other_contact": ""}, "Give a phone number or another way to reach them."),
+        ({"phone": "555-0142"}, "Enter a 10-digit phone number"),
+        ({"needs": []}, "Choose at least one need."),
+        ({"urgency": "whenever"}, "Not a valid choice"),
+        ({"person_name": "x" * 121}, "Field cannot be longer than 120 characters."),
+    ],
+)
+def test_bad_input_gets_a_message_beside_the_field_and_changes_nothing(
+    phone, team, responder, overrides, message
+):
     incident = cleared_call(team, responder)
-    response = phone.post(f"/field/calls/{incident.id}/referral", referral_data(**overrides),
-                          htmx=True)
+    response = phone.post(
+        f"/field/calls/{incident.id}/referral", referral_data(**overrides), htmx=True
+    )
     assert response.status_code == 422
     assert message in response.text
     assert "Sleeps near the library." in response.text  # the form comes back filled
@@ -85,15 +100,21 @@ def test_consented_referral_is_made_with_its_due_time(phone, team, responder):
     assert (referral.person_name, referral.phone) == ("Jamie Doe", "919-555-0142")
     assert referral.needs == ["housing", "food"] and referral.may_leave_message
     assert (referral.incident_id, referral.team_id, referral.made_by_id) == (
-        incident.id, team.id, responder.id)
+        incident.id,
+        team.id,
+        responder.id,
+    )
     assert referral.status == "open" and referral.due_at == referral.next_action_at
     assert referral.due_at.astimezone(NY).hour == 23  # same day: end of the day
 
 
 def test_another_way_to_reach_them_is_enough(phone, team, responder):
     incident = cleared_call(team, responder)
-    response = phone.post(f"/field/calls/{incident.id}/referral", referral_data(
-        phone="", other_contact="Urban Ministries, front desk"), htmx=True)
+    response = phone.post(
+        f"/field/calls/{incident.id}/referral",
+        referral_data(phone="", other_contact="Urban Ministries, front desk"),
+        htmx=True,
+    )
     assert response.status_code == 200
     assert db.session.scalar(select(Referral.other_contact)) == "Urban Ministries, front desk"
 
@@ -115,8 +136,11 @@ def test_full_page_post_redirects_to_the_field_screen(phone, team, responder):
 
 def test_substance_use_details_are_dropped_unless_substance_use_is_a_need(phone, team, responder):
     incident = cleared_call(team, responder)
-    phone.post(f"/field/calls/{incident.id}/referral",
-               referral_data(sensitive_notes="Uses daily."), htmx=True)
+    phone.post(
+        f"/field/calls/{incident.id}/referral",
+        referral_data(sensitive_notes="Uses daily."),
+        htmx=True,
+    )
     assert db.session.scalar(select(Referral.sensitive_notes)) is None
 
 
@@ -126,9 +150,16 @@ def test_outcome_form_refer_button_clears_then_opens_the_referral_form(phone, te
         tap(phone, team, action)
     form = phone.get("/field/outcome", headers={"HX-Request": "true"})
     assert ">Refer to Care Navigation</button>" in form.text
-    response = phone.post("/field/outcome", {
-        "version": reload(team).version, "client_uuid": str(uuid.uuid4()),
-        "disposition": "resolved_on_scene", "refer": "y"}, htmx=True)
+    response = phone.post(
+        "/field/outcome",
+        {
+            "version": reload(team).version,
+            "client_uuid": str(uuid.uuid4()),
+            "disposition": "resolved_on_scene",
+            "refer": "y",
+        },
+        htmx=True,
+    )
     assert response.status_code == 200
     assert reload(team).status == TeamStatus.AVAILABLE  # clearing never waits on the referral
     assert "Does the person agree to be contacted by Care Navigation?" in response.text
@@ -139,9 +170,14 @@ def test_referred_disposition_opens_the_referral_form_after_saving(phone, team, 
     assign(team, incident)
     for action in ("accept", "en_route", "on_scene"):
         tap(phone, team, action)
-    response = phone.post("/field/outcome", {
-        "version": reload(team).version, "client_uuid": str(uuid.uuid4()),
-        "disposition": "referred_care_navigation"})
+    response = phone.post(
+        "/field/outcome",
+        {
+            "version": reload(team).version,
+            "client_uuid": str(uuid.uuid4()),
+            "disposition": "referred_care_navigation",
+        },
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == f"/field/calls/{incident.id}/referral"
     assert reload(team).status == TeamStatus.AVAILABLE
@@ -151,9 +187,15 @@ def test_save_outcome_alone_returns_to_the_card(phone, team, incident):
     assign(team, incident)
     for action in ("accept", "en_route", "on_scene"):
         tap(phone, team, action)
-    response = phone.post("/field/outcome", {
-        "version": reload(team).version, "client_uuid": str(uuid.uuid4()),
-        "disposition": "resolved_on_scene"}, htmx=True)
+    response = phone.post(
+        "/field/outcome",
+        {
+            "version": reload(team).version,
+            "client_uuid": str(uuid.uuid4()),
+            "disposition": "resolved_on_scene",
+        },
+        htmx=True,
+    )
     assert "No call assigned" in response.text
     assert "Refer to Care Navigation" in response.text  # from the call just cleared
 
@@ -183,13 +225,18 @@ def test_card_lists_cleared_calls_and_my_referrals_without_personal_details(phon
 
 
 def test_responder_sees_own_referral_until_it_closes_and_each_view_is_audited(
-        phone, team, responder):
+    phone, team, responder
+):
     referral = make_referral(team, responder)
     page = phone.get(f"/field/referrals/{referral.id}")
     assert page.status_code == 200 and "Jamie Doe" in page.text
     [event] = referral_views()
     assert (event.actor_id, event.action, event.object_type, event.object_id) == (
-        responder.id, "view_referral", "referral", str(referral.id))
+        responder.id,
+        "view_referral",
+        "referral",
+        str(referral.id),
+    )
     referral.status = "closed"
     db.session.commit()
     assert phone.get(f"/field/referrals/{referral.id}").status_code == 404

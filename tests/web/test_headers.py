@@ -18,7 +18,8 @@ EXPECTED = {
 
 def assert_security_headers(response):
     csp = dict(
-        (part.split(" ", 1) + [""])[:2] for part in response.headers["Content-Security-Policy"].split("; ")
+        (part.split(" ", 1) + [""])[:2]
+        for part in response.headers["Content-Security-Policy"].split("; ")
     )
     assert csp["default-src"] == "'self'"
     assert csp["script-src"] == "'self'"
@@ -49,8 +50,16 @@ def test_every_kind_of_answer_carries_the_headers(app, client, sign_in, responde
         "forbidden": phone.get("/dispatch/"),
         "form refused": phone.post("/field/status", {"action": "nonsense"}, htmx=True),
     }
-    expected_codes = {"page": 200, "redirect": 302, "not found page": 404, "static file": 200,
-                      "json error": 404, "fragment": 200, "forbidden": 403, "form refused": 422}
+    expected_codes = {
+        "page": 200,
+        "redirect": 302,
+        "not found page": 404,
+        "static file": 200,
+        "json error": 404,
+        "fragment": 200,
+        "forbidden": 403,
+        "form refused": 422,
+    }
     for kind, response in answers.items():
         response.close()
         assert response.status_code == expected_codes[kind], kind
@@ -68,8 +77,13 @@ def test_hsts_on_https_but_not_on_plain_http(client):
 
 def test_no_hsts_while_debugging(tmp_path):
     """A developer's machine is never pinned to https."""
-    app = create_app(type("Config", (TestConfig,), {
-        "DEBUG": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'debug.db'}"}))
+    app = create_app(
+        type(
+            "Config",
+            (TestConfig,),
+            {"DEBUG": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'debug.db'}"},
+        )
+    )
     response = app.test_client().get("/login", base_url="https://localhost")
     assert "Strict-Transport-Security" not in response.headers
     assert "Content-Security-Policy" in response.headers
@@ -84,13 +98,17 @@ INLINE = [
 ]
 
 
-@pytest.mark.parametrize("role", [Role.RESPONDER, Role.DISPATCHER, Role.SUPERVISOR,
-                                  Role.NAVIGATOR, Role.ADMIN])
+@pytest.mark.parametrize(
+    "role", [Role.RESPONDER, Role.DISPATCHER, Role.SUPERVISOR, Role.NAVIGATOR, Role.ADMIN]
+)
 def test_pages_need_nothing_the_policy_forbids(app, sign_in, team, incident, role):
     """Every page a role lands on, and its fragments, hold no inline script or style."""
     session = sign_in(make_user(f"u-{role.value}", role, team if role == Role.RESPONDER else None))
-    urls = [rule.rule for rule in app.url_map.iter_rules()
-            if "GET" in rule.methods and "<" not in rule.rule and rule.endpoint != "static"]
+    urls = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and "<" not in rule.rule and rule.endpoint != "static"
+    ]
     for url in urls:
         for headers in ({}, {"HX-Request": "true"}):
             response = session.get(url, headers=headers)

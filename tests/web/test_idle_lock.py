@@ -52,8 +52,12 @@ def test_a_locked_session_cannot_tap(app, responder_session, team, incident):
     response = responder_session.post("/field/status", data, htmx=True)
     assert response.status_code == 401
     assert response.headers["HX-Redirect"] == "/lock"
-    assert db.session.scalar(select(func.count()).select_from(StatusEvent)
-                             .where(StatusEvent.action == "accept")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(StatusEvent).where(StatusEvent.action == "accept")
+        )
+        == 0
+    )
 
 
 def test_polling_is_not_activity_but_a_tap_or_a_touch_is(app, responder_session):
@@ -95,4 +99,3 @@ def test_pages_carry_the_idle_limit_for_the_script(app, responder_session):
     page = responder_session.get("/field/").text
     assert 'data-idle-lock-seconds="900"' in page
     assert 'data-lock-url="/lock"' in page
-

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from heart_field import status
+from heart_field.domain import status
+from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import utcnow
-from heart_field.status import Action, Tap
 from tests.web.test_field import assign
 
 
@@ -19,7 +19,9 @@ def board(sign_in, dispatcher):
 
 
 def tap_at(team, action, occurred_at):
-    status.apply(db.session, team, Tap(Action(action), str(uuid.uuid4()), occurred_at=occurred_at), None)
+    status.apply(
+        db.session, team, Tap(Action(action), str(uuid.uuid4()), occurred_at=occurred_at), None
+    )
 
 
 def row_of(page, call_sign):

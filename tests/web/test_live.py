@@ -10,11 +10,12 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from heart_field import create_app, live, status
+from heart_field import create_app, live
 from heart_field.config import TestConfig
+from heart_field.domain import status
+from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import Role, StatusEvent, Team, utcnow
-from heart_field.status import Action, Tap
 from tests.conftest import Session, make_incident, make_team, make_user, reload
 
 
@@ -34,7 +35,9 @@ def parse(text):
 
 
 def tap(team, action, **extra):
-    return status.apply(db.session, reload(team), Tap(action, str(uuid.uuid4()), **extra), None).event
+    return status.apply(
+        db.session, reload(team), Tap(action, str(uuid.uuid4()), **extra), None
+    ).event
 
 
 @pytest.fixture
@@ -51,8 +54,13 @@ def test_a_status_change_reaches_a_connected_client(board, team, incident):
     assert "retry:" in (first.decode() if isinstance(first, bytes) else first)
     event = tap(team, Action.ASSIGN, incident_id=incident.id)
     rest = "".join(c.decode() if isinstance(c, bytes) else c for c in chunks)
-    assert parse(rest) == [(event.id, "feed", {"team": "CR-1", "action": "assign", "status": "assigned",
-                                               "incident": incident.id})]
+    assert parse(rest) == [
+        (
+            event.id,
+            "feed",
+            {"team": "CR-1", "action": "assign", "status": "assigned", "incident": incident.id},
+        )
+    ]
     response.close()
 
 
@@ -61,7 +69,8 @@ def test_resume_with_last_event_id_replays_what_was_missed_in_order(board, team,
     missed = [tap(team, Action.ACCEPT), tap(team, Action.EN_ROUTE), tap(team, Action.ON_SCENE)]
     response = board.get("/live/events?after=0", headers={"Last-Event-ID": str(seen.id)})
     assert [(i, data["action"]) for i, _, data in parse(response.text)] == [
-        (e.id, e.action) for e in missed]
+        (e.id, e.action) for e in missed
+    ]
 
 
 def test_after_gives_the_first_cursor(board, team, incident):
@@ -87,7 +96,9 @@ def test_a_responder_hears_only_their_own_team(sign_in, team, other_team, incide
 
 
 def test_the_stream_carries_no_personal_details(board, team):
-    incident = make_incident("D9", narrative="Sensitive narrative text", callback_phone="919-555-0100")
+    incident = make_incident(
+        "D9", narrative="Sensitive narrative text", callback_phone="919-555-0100"
+    )
     tap(team, Action.ASSIGN, incident_id=incident.id)
     text = board.get("/live/events?after=0").text
     assert "Sensitive" not in text and "919-555" not in text and "Ninth" not in text
@@ -147,9 +158,16 @@ def test_feed_ids_become_visible_in_order(two_instances):
         first = db.session  # the slow writer
         team = first.scalar(select(Team).where(Team.call_sign == "CR-1"))
         live.begin_feed_write(first)
-        slow = StatusEvent(team_id=team.id, action="backup", from_status="available", to_status="available",
-                           team_version=1, occurred_at=utcnow(), received_at=utcnow(),
-                           client_uuid=str(uuid.uuid4()))
+        slow = StatusEvent(
+            team_id=team.id,
+            action="backup",
+            from_status="available",
+            to_status="available",
+            team_version=1,
+            occurred_at=utcnow(),
+            received_at=utcnow(),
+            client_uuid=str(uuid.uuid4()),
+        )
         first.add(slow)
         first.flush()  # its id is drawn; not committed
         slow_id = slow.id
@@ -159,7 +177,9 @@ def test_feed_ids_become_visible_in_order(two_instances):
             with one.app_context():
                 try:
                     other = db.session.scalar(select(Team).where(Team.call_sign == "CR-2"))
-                    status.apply(db.session, other, Tap(Action.OUT_OF_SERVICE, str(uuid.uuid4())), None)
+                    status.apply(
+                        db.session, other, Tap(Action.OUT_OF_SERVICE, str(uuid.uuid4())), None
+                    )
                 except Exception as error:  # noqa: BLE001 - reported below
                     failures.append(error)
                 finally:

@@ -25,31 +25,56 @@ def debug_logs(caplog):
     return caplog
 
 
-def test_a_whole_call_leaves_no_personal_details_in_the_logs(debug_logs, app, sign_in, dispatcher,
-                                                             responder, team):
+def test_a_whole_call_leaves_no_personal_details_in_the_logs(
+    debug_logs, app, sign_in, dispatcher, responder, team
+):
     caplog = debug_logs
     desk, phone = sign_in(dispatcher), sign_in(responder)
-    call = {"cad_number": "D2611279999", "call_type": "welfare_check", "priority": "2",
-            "address": "737 Ninth St, Durham, NC 27705", "callback_phone": PHONE,
-            "narrative": f"{PERSON} sitting outside for hours; sister asked us to check."}
+    call = {
+        "cad_number": "D2611279999",
+        "call_type": "welfare_check",
+        "priority": "2",
+        "address": "737 Ninth St, Durham, NC 27705",
+        "callback_phone": PHONE,
+        "narrative": f"{PERSON} sitting outside for hours; sister asked us to check.",
+    }
     assert desk.post("/dispatch/incidents", {**call, "priority": "9"}).status_code == 422
     assert desk.post("/dispatch/incidents", call).status_code == 303
     incident = db.session.scalar(select(Incident))
     assert desk.get("/dispatch/").status_code == 200
-    assert desk.post(f"/dispatch/incidents/{incident.id}/assign", {"team": "CR-1"},
-                     htmx=True).status_code == 200
+    assert (
+        desk.post(
+            f"/dispatch/incidents/{incident.id}/assign", {"team": "CR-1"}, htmx=True
+        ).status_code
+        == 200
+    )
     assert PERSON in phone.get("/field/").text  # the responder does see who they are going to
     for action in ("accept", "en_route", "on_scene"):
-        answer = phone.post("/field/status", {"action": action, "version": reload(team).version,
-                                              "client_uuid": str(uuid.uuid4())}, htmx=True)
+        answer = phone.post(
+            "/field/status",
+            {"action": action, "version": reload(team).version, "client_uuid": str(uuid.uuid4())},
+            htmx=True,
+        )
         assert answer.status_code == 200
-    stale = phone.post("/field/status", {"action": "on_scene", "version": 1,
-                                         "client_uuid": str(uuid.uuid4())}, htmx=True)
+    stale = phone.post(
+        "/field/status",
+        {"action": "on_scene", "version": 1, "client_uuid": str(uuid.uuid4())},
+        htmx=True,
+    )
     assert stale.status_code == 409
-    assert phone.post("/field/outcome", {
-        "version": reload(team).version, "client_uuid": str(uuid.uuid4()),
-        "disposition": "resolved_on_scene", "notes": f"{PERSON} went home with his sister, {PHONE}."},
-        htmx=True).status_code == 200
+    assert (
+        phone.post(
+            "/field/outcome",
+            {
+                "version": reload(team).version,
+                "client_uuid": str(uuid.uuid4()),
+                "disposition": "resolved_on_scene",
+                "notes": f"{PERSON} went home with his sister, {PHONE}.",
+            },
+            htmx=True,
+        ).status_code
+        == 200
+    )
     assert db.session.scalar(select(Outcome)) is not None
     assert desk.get(f"/dispatch/nothing?phone={PHONE}").status_code == 404
 
@@ -64,8 +89,15 @@ def test_error_pages_and_log_lines_carry_the_request_id(app, client, caplog):
     def boom():
         """A bug that fails inside SQL holding personal details (a duplicate CAD number)."""
         for _ in range(2):
-            db.session.add(Incident(cad_number="D1", call_type="welfare_check", priority=2,
-                                    narrative=f"{PERSON} at the bus stop", callback_phone=PHONE))
+            db.session.add(
+                Incident(
+                    cad_number="D1",
+                    call_type="welfare_check",
+                    priority=2,
+                    narrative=f"{PERSON} at the bus stop",
+                    callback_phone=PHONE,
+                )
+            )
         db.session.commit()
 
     app.add_url_rule("/boom", "boom", boom)
@@ -83,8 +115,10 @@ def test_error_pages_and_log_lines_carry_the_request_id(app, client, caplog):
     missing = client.get("/no-such-page", headers={"X-Request-ID": "proxy-id-1234"})
     assert missing.headers["X-Request-ID"] == "proxy-id-1234"
     assert "proxy-id-1234" in missing.text
-    assert any(getattr(r, "request_id", None) == "proxy-id-1234" and "answered 404" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        getattr(r, "request_id", None) == "proxy-id-1234" and "answered 404" in r.getMessage()
+        for r in caplog.records
+    )
 
     api = client.get("/api/v1/nothing", headers={"X-Request-ID": "bad id; <script>"})
     assert re.fullmatch(r"[0-9a-f]{16}", api.headers["X-Request-ID"])

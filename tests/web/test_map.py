@@ -8,16 +8,21 @@ from urllib.parse import unquote
 import pytest
 from shapely.geometry import shape
 
-from heart_field import create_app, status
+from heart_field import create_app
 from heart_field.config import TestConfig
+from heart_field.domain import status
+from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
-from heart_field.status import Action, Tap
 from tests.conftest import make_incident, reload
 
-PIXEL = ("Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
-         "Chrome/124.0.0.0 Mobile Safari/537.36")
-IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
+PIXEL = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Mobile Safari/537.36"
+)
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
 TILES = "https://{s}.tiles.example.org/{z}/{x}/{y}.png"
 
 
@@ -28,12 +33,16 @@ def dispatch(sign_in, dispatcher):
 
 @pytest.fixture
 def on_call(team, incident):
-    status.apply(db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()), incident_id=incident.id), None)
+    status.apply(
+        db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()), incident_id=incident.id), None
+    )
     return incident
 
 
 def navigate_links(page):
-    return re.findall(r'<a class="btn [^"]*btn-navigate" href="([^"]+)"[^>]*>Navigate</a>', page.text)
+    return re.findall(
+        r'<a class="btn [^"]*btn-navigate" href="([^"]+)"[^>]*>Navigate</a>', page.text
+    )
 
 
 def test_city_limits_for_the_map_are_simplified_geojson(dispatch):
@@ -71,21 +80,31 @@ def test_board_rows_carry_what_the_map_draws(dispatch, team, on_call):
 
 
 def test_unverified_call_is_marked_for_placing_on_the_map(dispatch, team):
-    unplaced = make_incident("D9", lat=None, lon=None, within_city_limits=None, address="somewhere odd")
+    unplaced = make_incident(
+        "D9", lat=None, lon=None, within_city_limits=None, address="somewhere odd"
+    )
     fragment = dispatch.get("/dispatch/board", headers={"HX-Request": "true"}).text
     call = re.search(rf'<article [^>]*id="incident-{unplaced.id}"[^>]*>', fragment).group(0)
     assert "data-unverified" in call
 
 
 def test_tile_url_from_config_reaches_the_page_and_the_csp(tmp_path, dispatcher):
-    config = type("Config", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'tiles.db'}",
-        "HEART_TILE_URL": TILES, "HEART_TILE_ATTRIBUTION": "© Example contributors"})
+    config = type(
+        "Config",
+        (TestConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'tiles.db'}",
+            "HEART_TILE_URL": TILES,
+            "HEART_TILE_ATTRIBUTION": "© Example contributors",
+        },
+    )
     app = create_app(config)
     with app.app_context():
         db.create_all()
         page = app.test_client().get("/login")
-        assert "img-src 'self' https://*.tiles.example.org" in page.headers["Content-Security-Policy"]
+        assert (
+            "img-src 'self' https://*.tiles.example.org" in page.headers["Content-Security-Policy"]
+        )
         db.drop_all()
         db.engine.dispose()
 
@@ -96,10 +115,13 @@ def test_a_bad_tile_url_stops_start_up(tmp_path):
         create_app(config)
 
 
-@pytest.mark.parametrize(("lat", "lon", "verdict"), [
-    ("35.994", "-78.8986", "Inside city limits"),
-    ("35.80", "-78.70", "Outside city limits"),
-])
+@pytest.mark.parametrize(
+    ("lat", "lon", "verdict"),
+    [
+        ("35.994", "-78.8986", "Inside city limits"),
+        ("35.80", "-78.70", "Outside city limits"),
+    ],
+)
 def test_point_picked_on_the_map_gets_a_verdict_before_the_call_type(dispatch, lat, lon, verdict):
     answer = dispatch.post("/dispatch/preview", {"lat": lat, "lon": lon}, htmx=True)
     assert answer.status_code == 200
@@ -126,9 +148,12 @@ def test_iphone_gets_an_apple_maps_link(sign_in, responder, on_call):
 
 def test_en_route_puts_navigate_first_in_the_thumb_zone(sign_in, responder, team, on_call):
     phone = sign_in(responder)
-    answer = phone.post("/field/status", {"action": "en_route", "version": reload(team).version,
-                                          "client_uuid": str(uuid.uuid4())}, htmx=True,
-                        environ_overrides={"HTTP_USER_AGENT": PIXEL})
+    answer = phone.post(
+        "/field/status",
+        {"action": "en_route", "version": reload(team).version, "client_uuid": str(uuid.uuid4())},
+        htmx=True,
+        environ_overrides={"HTTP_USER_AGENT": PIXEL},
+    )
     assert answer.status_code == 200
     actions = answer.text.split('aria-label="Status"', 1)[1]
     assert actions.index(">Navigate</a>") < actions.index(">On scene</button>")
@@ -137,7 +162,9 @@ def test_en_route_puts_navigate_first_in_the_thumb_zone(sign_in, responder, team
 
 def test_call_without_coordinates_has_no_map_but_navigates_by_address(sign_in, responder, team):
     incident = make_incident("D10", lat=None, lon=None, within_city_limits=None)
-    status.apply(db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()), incident_id=incident.id), None)
+    status.apply(
+        db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()), incident_id=incident.id), None
+    )
     page = sign_in(responder).get("/field/", headers={"User-Agent": PIXEL})
     assert "call-map" not in page.text
     [link] = navigate_links(page)

@@ -25,8 +25,12 @@ def nav(sign_in, navigator):
 
 @pytest.fixture
 def referral(team, responder):
-    return make_referral(team, responder, needs=("housing", "substance_use"),
-                         sensitive_notes="Uses opioids daily; wants treatment.")
+    return make_referral(
+        team,
+        responder,
+        needs=("housing", "substance_use"),
+        sensitive_notes="Uses opioids daily; wants treatment.",
+    )
 
 
 def audit_events(action=None):
@@ -50,7 +54,9 @@ def test_queue_lists_referrals_by_due_time_without_personal_details(nav, team, r
     sooner = make_referral(team, responder, cad="D2", urgency="same_day")
     page = nav.get("/navigation/")
     assert page.status_code == 200
-    assert page.text.index(f'id="referral-{sooner.id}"') < page.text.index(f'id="referral-{later.id}"')
+    assert page.text.index(f'id="referral-{sooner.id}"') < page.text.index(
+        f'id="referral-{later.id}"'
+    )
     assert "Jamie Doe" not in page.text and "919-555-0142" not in page.text
     assert audit_events() == []
 
@@ -62,7 +68,9 @@ def test_overdue_referrals_are_marked_and_filtered(nav, team, responder):
     db.session.commit()
     page = nav.get("/navigation/?show=overdue", headers={"HX-Request": "true"})
     assert 'id="queue"' in page.text and "<html" not in page.text
-    assert f'id="referral-{late.id}"' in page.text and f'id="referral-{on_time.id}"' not in page.text
+    assert (
+        f'id="referral-{late.id}"' in page.text and f'id="referral-{on_time.id}"' not in page.text
+    )
     assert "Overdue</span>" in page.text
 
 
@@ -72,7 +80,9 @@ def test_mine_and_unclaimed_filters(nav, team, responder, referral):
     mine = nav.get("/navigation/?show=mine").text
     unclaimed = nav.get("/navigation/?show=unclaimed").text
     assert f'id="referral-{referral.id}"' in mine and f'id="referral-{other.id}"' not in mine
-    assert f'id="referral-{other.id}"' in unclaimed and f'id="referral-{referral.id}"' not in unclaimed
+    assert (
+        f'id="referral-{other.id}"' in unclaimed and f'id="referral-{referral.id}"' not in unclaimed
+    )
 
 
 def test_claim_then_a_second_navigator_gets_409(nav, sign_in, referral, navigator):
@@ -94,9 +104,16 @@ def test_claim_full_page_redirects_with_303(nav, referral):
 
 def test_a_failed_attempt_sets_the_next_step(nav, referral, navigator):
     next_time = (utcnow() + timedelta(days=1)).replace(second=0, microsecond=0)
-    response = nav.post(url(referral, "attempts"), {
-        "method": "phone", "result": "no_answer", "next_attempt_at": local_input(next_time),
-        "note": "Rang twice."}, htmx=True)
+    response = nav.post(
+        url(referral, "attempts"),
+        {
+            "method": "phone",
+            "result": "no_answer",
+            "next_attempt_at": local_input(next_time),
+            "note": "Rang twice.",
+        },
+        htmx=True,
+    )
     assert response.status_code == 200 and "Attempt logged." in response.text
     worked = reload(referral)
     assert worked.status == "claimed" and worked.claimed_by_id == navigator.id  # working claims it
@@ -117,30 +134,50 @@ def test_a_visit_logged_afterwards_keeps_when_it_happened(nav, referral):
     reload(referral).created_at = utcnow() - timedelta(hours=3)
     db.session.commit()
     visit = (utcnow() - timedelta(hours=1)).replace(second=0, microsecond=0)
-    response = nav.post(url(referral, "attempts"), {
-        "method": "in_person", "result": "reached", "attempted_at": local_input(visit)}, htmx=True)
+    response = nav.post(
+        url(referral, "attempts"),
+        {"method": "in_person", "result": "reached", "attempted_at": local_input(visit)},
+        htmx=True,
+    )
     assert response.status_code == 200 and "Attempt logged." in response.text
     call = visit - timedelta(hours=1)
-    nav.post(url(referral, "attempts"), {"method": "phone", "result": "no_answer",
-                                         "attempted_at": local_input(call)})
+    nav.post(
+        url(referral, "attempts"),
+        {"method": "phone", "result": "no_answer", "attempted_at": local_input(call)},
+    )
     worked = reload(referral)
     assert (worked.first_attempt_at, worked.first_contact_at) == (call, visit)
     assert [a.attempted_at for a in worked.attempts] == [call, visit]
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"method": "phone", "result": "no_answer", "attempted_at": local_input(utcnow() + timedelta(hours=2))},
-     "The time cannot be in the future."),
-    ({"method": "phone", "result": "no_answer", "attempted_at": "2020-01-01T09:00"},
-     "The referral was made after that time."),
-    ({"result": "no_answer"}, "Choose how you tried."),
-    ({"method": "phone"}, "Choose what happened."),
-    ({"method": "phone", "result": "no_answer", "next_attempt_at": "tomorrow"},
-     "Not a valid datetime value."),
-    ({"method": "phone", "result": "no_answer", "next_attempt_at": "2020-01-01T09:00"},
-     "Choose a time in the future."),
-    ({"method": "fax", "result": "no_answer"}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {
+                "method": "phone",
+                "result": "no_answer",
+                "attempted_at": local_input(utcnow() + timedelta(hours=2)),
+            },
+            "The time cannot be in the future.",
+        ),
+        (
+            {"method": "phone", "result": "no_answer", "attempted_at": "2020-01-01T09:00"},
+            "The referral was made after that time.",
+        ),
+        ({"result": "no_answer"}, "Choose how you tried."),
+        ({"method": "phone"}, "Choose what happened."),
+        (
+            {"method": "phone", "result": "no_answer", "next_attempt_at": "tomorrow"},
+            "Not a valid datetime value.",
+        ),
+        (
+            {"method": "phone", "result": "no_answer", "next_attempt_at": "2020-01-01T09:00"},
+            "Choose a time in the future.",
+        ),
+        ({"method": "fax", "result": "no_answer"}, "Not a valid choice"),
+    ],
+)
 def test_bad_attempt_is_422_and_changes_nothing(nav, referral, data, message):
     response = nav.post(url(referral, "attempts"), {**data, "note": "kept"}, htmx=True)
     assert response.status_code == 422
@@ -154,28 +191,48 @@ def test_connection_then_close_as_connected(nav, referral, navigator):
     assert refused.status_code == 422
     assert "Record the service they were connected to first." in refused.text
     today = utcnow().astimezone(NY).date()
-    response = nav.post(url(referral, "connections"), {
-        "service": "housing", "organisation": "Urban Ministries of Durham",
-        "connected_on": today.isoformat()}, htmx=True)
+    response = nav.post(
+        url(referral, "connections"),
+        {
+            "service": "housing",
+            "organisation": "Urban Ministries of Durham",
+            "connected_on": today.isoformat(),
+        },
+        htmx=True,
+    )
     assert response.status_code == 200 and "Urban Ministries of Durham" in response.text
     assert reload(referral).connected_at is not None
-    closed = nav.post(url(referral, "close"), {"reason": "connected", "close_note": "Bed found."}, htmx=True)
+    closed = nav.post(
+        url(referral, "close"), {"reason": "connected", "close_note": "Bed found."}, htmx=True
+    )
     assert closed.status_code == 200
     done = reload(referral)
-    assert (done.status, done.close_reason, done.closed_by_id) == ("closed", "connected", navigator.id)
+    assert (done.status, done.close_reason, done.closed_by_id) == (
+        "closed",
+        "connected",
+        navigator.id,
+    )
     assert done.closed_at is not None and done.close_note == "Bed found."
     again = nav.post(url(referral, "close"), {"reason": "declined"}, htmx=True)
     assert again.status_code == 409 and "is closed" in again.text
     assert reload(referral).close_reason == "connected"
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"organisation": "Food bank", "connected_on": "2026-11-27"}, "Choose a service."),
-    ({"service": "food", "connected_on": "2026-11-27"}, "Name the organisation."),
-    ({"service": "food", "organisation": "Food bank", "connected_on": "27/11"}, "Not a valid date value."),
-    ({"service": "food", "organisation": "Food bank", "connected_on": "2099-01-01"},
-     "The date cannot be in the future."),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"organisation": "Food bank", "connected_on": "2026-11-27"}, "Choose a service."),
+        ({"service": "food", "connected_on": "2026-11-27"}, "Name the organisation."),
+        (
+            {"service": "food", "organisation": "Food bank", "connected_on": "27/11"},
+            "Not a valid date value.",
+        ),
+        (
+            {"service": "food", "organisation": "Food bank", "connected_on": "2099-01-01"},
+            "The date cannot be in the future.",
+        ),
+    ],
+)
 def test_bad_connection_is_422_and_changes_nothing(nav, referral, data, message):
     response = nav.post(url(referral, "connections"), data, htmx=True)
     assert response.status_code == 422 and message in response.text
@@ -199,18 +256,24 @@ def test_unreachable_needs_attempts_and_reopen_puts_it_back(nav, referral):
 
 def test_a_reopened_referral_keeps_its_earlier_close(nav, navigator, referral):
     nav.post(url(referral, "attempts"), {"method": "phone", "result": "wrong_number"})
-    nav.post(url(referral, "close"), {"reason": "unreachable", "close_note": "Number disconnected."})
+    nav.post(
+        url(referral, "close"), {"reason": "unreachable", "close_note": "Number disconnected."}
+    )
     nav.post(url(referral, "reopen"))
     nav.post(url(referral, "attempts"), {"method": "in_person", "result": "reached"})
     assert nav.post(url(referral, "close"), {"reason": "declined"}).status_code == 303
 
     first, second = reload(referral).closures
     assert (first.reason, first.note, first.closed_by_id, first.reopened_by_id) == (
-        "unreachable", "Number disconnected.", navigator.id, navigator.id)
+        "unreachable",
+        "Number disconnected.",
+        navigator.id,
+        navigator.id,
+    )
     assert first.reopened_at is not None and first.reopened_at >= first.closed_at
     assert (second.reason, second.reopened_at) == ("declined", None)
     page = nav.get(url(referral)).text
-    history = page[page.index("Closed before"):page.index("<h3>Attempts</h3>")]
+    history = page[page.index("Closed before") : page.index("<h3>Attempts</h3>")]
     assert "Unreachable after attempts" in history and "Number disconnected." in history
     assert "reopened" in history
 
@@ -228,7 +291,8 @@ def test_each_view_of_a_referral_is_audited(nav, navigator, referral):
     events = audit_events("view_referral")
     assert len(events) == 2
     assert {(e.actor_id, e.object_type, e.object_id) for e in events} == {
-        (navigator.id, "referral", str(referral.id))}
+        (navigator.id, "referral", str(referral.id))
+    }
     assert all("Jamie" not in (e.detail or "") for e in events)
 
 
@@ -238,14 +302,15 @@ def test_export_is_audited_and_carries_contact_details(nav, navigator, referral)
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [(r["reference"], r["name"], r["phone"]) for r in rows] == [
-        (referral.reference, "Jamie Doe", "919-555-0142")]
+        (referral.reference, "Jamie Doe", "919-555-0142")
+    ]
     assert rows[0]["substance_use_details"] == "Uses opioids daily; wants treatment."
     (event,) = audit_events("export_referrals")
     assert event.actor_id == navigator.id and event.detail == "1 exported, view open"
 
 
 def test_export_neutralises_spreadsheet_formulas(nav, team, responder):
-    make_referral(team, responder, cad="D9", other_contact="=HYPERLINK(\"http://x\")")
+    make_referral(team, responder, cad="D9", other_contact='=HYPERLINK("http://x")')
     rows = list(csv.DictReader(io.StringIO(nav.get("/navigation/export.csv").text)))
     assert rows[0]["other_contact"].startswith("'=")
 
@@ -258,7 +323,9 @@ def test_substance_use_is_shown_to_navigators_only(nav, sign_in, team, responder
     supervisor = sign_in(make_user("boss", Role.SUPERVISOR))
     for page in (supervisor.get(url(referral)).text, supervisor.get("/navigation/?show=open").text):
         assert secret not in page and "Substance use" not in page
-    rows = list(csv.DictReader(io.StringIO(supervisor.get("/navigation/export.csv?show=open").text)))
+    rows = list(
+        csv.DictReader(io.StringIO(supervisor.get("/navigation/export.csv?show=open").text))
+    )
     assert "substance_use_details" not in rows[0] and "Substance use" not in rows[0]["needs"]
     responder_page = sign_in(responder).get(f"/field/referrals/{referral.id}").text
     assert secret not in responder_page and "Substance use" not in responder_page
@@ -275,8 +342,8 @@ def test_supervisor_sees_each_navigators_load_and_everything_overdue(sign_in, te
     db.session.commit()
     page = sign_in(make_user("boss", Role.SUPERVISOR)).get("/navigation/")
     assert "Navigators&#39; load" in page.text or "Navigators' load" in page.text
-    assert "<th scope=\"row\">Nia</th><td>2</td>" in page.text
-    assert "<th scope=\"row\">Omar</th><td>1</td>" in page.text
+    assert '<th scope="row">Nia</th><td>2</td>' in page.text
+    assert '<th scope="row">Omar</th><td>1</td>' in page.text
     # The supervisor's queue opens on what is overdue.
     assert f'id="referral-{first.id}"' in page.text and f'id="referral-{third.id}"' not in page.text
     assert audit_events() == []

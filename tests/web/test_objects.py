@@ -5,18 +5,19 @@ import uuid
 import pytest
 from werkzeug.exceptions import NotFound
 
-from heart_field import status
 from heart_field.access import load_incident
+from heart_field.domain import status
+from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import Role
-from heart_field.status import Action, Tap
 from tests.conftest import make_user, reload
 
 
 @pytest.fixture
 def assigned(team, incident):
-    status.apply(db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()), incident_id=incident.id),
-                 actor=None)
+    status.apply(
+        db.session, team, Tap(Action.ASSIGN, str(uuid.uuid4()), incident_id=incident.id), actor=None
+    )
     return incident
 
 
@@ -42,7 +43,10 @@ def test_other_teams_screen_shows_nothing_of_the_call(sign_in, team, other_team,
     assert assigned.cad_number not in page
     assert assigned.narrative not in page
     version = reload(team).version
-    tap = phone.post("/field/status", {"action": "accept", "version": version,
-                                       "client_uuid": str(uuid.uuid4())}, htmx=True)
+    tap = phone.post(
+        "/field/status",
+        {"action": "accept", "version": version, "client_uuid": str(uuid.uuid4())},
+        htmx=True,
+    )
     assert tap.status_code == 409  # applied to the responder's own team, which has no call
     assert reload(team).version == version

@@ -11,17 +11,28 @@ ALLOWED, FORBIDDEN, NOT_FOUND = "allowed", 403, 404
 
 # (method, url template, {actor: expected}); actors missing from a row are FORBIDDEN.
 ROUTES = [
-    ("GET", "/field/calls/{incident}/referral", {"maker": ALLOWED, "teammate": ALLOWED,
-                                                  "other_team": NOT_FOUND}),
-    ("POST", "/field/calls/{incident}/referral", {"maker": ALLOWED, "teammate": ALLOWED,
-                                                   "other_team": NOT_FOUND}),
-    ("GET", "/field/referrals/{referral}", {"maker": ALLOWED, "teammate": NOT_FOUND,
-                                            "other_team": NOT_FOUND}),
+    (
+        "GET",
+        "/field/calls/{incident}/referral",
+        {"maker": ALLOWED, "teammate": ALLOWED, "other_team": NOT_FOUND},
+    ),
+    (
+        "POST",
+        "/field/calls/{incident}/referral",
+        {"maker": ALLOWED, "teammate": ALLOWED, "other_team": NOT_FOUND},
+    ),
+    (
+        "GET",
+        "/field/referrals/{referral}",
+        {"maker": ALLOWED, "teammate": NOT_FOUND, "other_team": NOT_FOUND},
+    ),
     ("GET", "/navigation/", {"navigator": ALLOWED, "supervisor": ALLOWED}),
     ("GET", "/navigation/export.csv", {"navigator": ALLOWED, "supervisor": ALLOWED}),
     ("GET", "/navigation/referrals/{referral}", {"navigator": ALLOWED, "supervisor": ALLOWED}),
-    *[("POST", f"/navigation/referrals/{{referral}}/{action}", {"navigator": ALLOWED})
-      for action in ("claim", "attempts", "connections", "close", "reopen")],
+    *[
+        ("POST", f"/navigation/referrals/{{referral}}/{action}", {"navigator": ALLOWED})
+        for action in ("claim", "attempts", "connections", "close", "reopen")
+    ],
 ]
 ACTORS = ["maker", "teammate", "other_team", "navigator", "supervisor", "dispatcher", "admin"]
 
@@ -37,14 +48,18 @@ def _actor(name, team, maker):
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize(("method", "path", "rules"), ROUTES,
-                         ids=[f"{m} {p}" for m, p, _ in ROUTES])
+@pytest.mark.parametrize(
+    ("method", "path", "rules"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+)
 def test_referral_route_access(sign_in, team, responder, actor, method, path, rules):
     referral = make_referral(team, responder)
     session = sign_in(_actor(actor, team, responder))
     url = path.format(incident=referral.incident_id, referral=referral.id)
-    response = (session.get(url) if method == "GET"
-                else session.post(url, {"consent": "no", "client_uuid": "x"}))
+    response = (
+        session.get(url)
+        if method == "GET"
+        else session.post(url, {"consent": "no", "client_uuid": "x"})
+    )
     expected = rules.get(actor, FORBIDDEN)
     if expected == ALLOWED:
         assert response.status_code not in (302, 401, 403, 404), response.status_code

@@ -4,18 +4,18 @@ an empty range, daylight-saving edges, CSV exports equal to the page, and access
 import csv
 import io
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from heart_field import status
+from heart_field.domain import status
+from heart_field.domain.status import Action, OutcomeInput, Tap
 from heart_field.extensions import db
 from heart_field.models import AuditEvent, IncidentStatus, Role
 from heart_field.reports.routes import EXPORTS
-from heart_field.status import Action, OutcomeInput, Tap
 from tests.conftest import make_incident, make_team, make_user
 
 NY = ZoneInfo("America/New_York")
@@ -23,7 +23,7 @@ RANGE = {"start": "2026-06-01", "end": "2026-06-02"}  # a Monday and a Tuesday (
 
 
 def local(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=NY).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=NY).astimezone(UTC)
 
 
 def tap(team, action, at, **fields):
@@ -59,8 +59,14 @@ def handful(app):
     cr1, cr2, co1 = make_team("CR-1"), make_team("CR-2"), make_team("CO-1", unit="co_response")
     o = OutcomeInput
     respond(cr1, call("A", "2026-06-01 09:00"), 2, 3, 10, o("resolved_on_scene", people_served=1))
-    respond(cr2, call("B", "2026-06-01 09:30"), 4, 6, 12,
-            o("referred_care_navigation", people_served=2, transport=True))
+    respond(
+        cr2,
+        call("B", "2026-06-01 09:30"),
+        4,
+        6,
+        12,
+        o("referred_care_navigation", people_served=2, transport=True),
+    )
     respond(cr1, call("C", "2026-06-01 14:00"), 1, 4, 20, o("no_person_found", people_served=0))
     respond(cr2, call("D", "2026-06-01 14:10"), 3, 8, 18, o("handed_to_ems", ems_requested=True))
     respond(co1, call("E", "2026-06-02 22:00", "co_response"), 6, 7, 15)
@@ -73,8 +79,13 @@ def handful(app):
     call("G", "2026-06-01 03:00", None, fallback_reason="outside_city_limits", status=elsewhere)
     call("H", "2026-06-01 14:30", fallback_reason="no_team_available", status=elsewhere)
     call("I", "2026-06-02 14:45", None, fallback_reason="safety_risk", status=elsewhere)
-    call("J", "2026-06-02 22:30", "co_response", fallback_reason="no_team_available",
-         status=elsewhere)
+    call(
+        "J",
+        "2026-06-02 22:30",
+        "co_response",
+        fallback_reason="no_team_available",
+        status=elsewhere,
+    )
     call("K", "2026-06-01 09:45", None, status=elsewhere)  # reason never recorded
     # Outside the range: the Sunday before and the Wednesday after, local time.
     call("early", "2026-05-31 23:59", None, fallback_reason="no_team_available", status=elsewhere)
@@ -145,8 +156,17 @@ def test_response_times_worked_by_hand(handful, supervisor, sign_in):
     """
     tables = page_tables(sign_in(supervisor), **RANGE)
     by_unit = rows_by_label(tables["response-by-unit"])
-    assert by_unit["Community Response"] == \
-        ["5", "2.0", "3.6", "3.0", "4.6", "7.0", "13.6", "14.0", "19.2"]
+    assert by_unit["Community Response"] == [
+        "5",
+        "2.0",
+        "3.6",
+        "3.0",
+        "4.6",
+        "7.0",
+        "13.6",
+        "14.0",
+        "19.2",
+    ]
     assert by_unit["Co-Response"] == ["1", "6.0", "6.0", "1.0", "1.0", "8.0", "8.0", "15.0", "15.0"]
     assert by_unit["All units"] == ["6", "2.5", "5.0", "2.5", "4.5", "7.5", "13.0", "14.5", "19.0"]
 
@@ -166,8 +186,12 @@ def test_outcomes_worked_by_hand(handful, supervisor, sign_in):
     """Counts of dispositions, people, transports, requests, and calls missing an outcome."""
     tables = page_tables(sign_in(supervisor), **RANGE)
     assert rows_by_label(tables["outcome-summary"]) == {
-        "Calls a team was sent to": ["6"], "Calls with an outcome": ["5"], "People served": ["4"],
-        "Transports": ["1"], "Police requested": ["1"], "EMS requested": ["1"],
+        "Calls a team was sent to": ["6"],
+        "Calls with an outcome": ["5"],
+        "People served": ["4"],
+        "Transports": ["1"],
+        "Police requested": ["1"],
+        "EMS requested": ["1"],
         "Still missing an outcome": ["2"],
     }
     dispositions = rows_by_label(tables["dispositions"])
@@ -186,7 +210,8 @@ def test_unmet_need_worked_by_hand(handful, supervisor, sign_in):
     """Routed elsewhere by reason, hour and weekday; calls outside the local days are left out."""
     tables = page_tables(sign_in(supervisor), **RANGE)
     assert rows_by_label(tables["unmet-summary"]) == {
-        "Calls received": ["11", ""], "Taken by HEART": ["6", "54.5"],
+        "Calls received": ["11", ""],
+        "Taken by HEART": ["6", "54.5"],
         "Routed elsewhere": ["5", "45.5"],
     }
     assert tables["unmet-by-reason"][1:] == [
@@ -281,24 +306,38 @@ def test_device_clock_behind_is_left_out(app, supervisor, sign_in):
 
 def test_daylight_saving_edges(app, supervisor, sign_in):
     """Hours are local wall-clock hours across both changes, and a local day is 23 or 25 hours."""
-    elsewhere = dict(fallback_reason="no_team_available", status=IncidentStatus.ROUTED_ELSEWHERE.value)
-    utc = timezone.utc
+    elsewhere = dict(
+        fallback_reason="no_team_available", status=IncidentStatus.ROUTED_ELSEWHERE.value
+    )
+    utc = UTC
     # 8 March 2026: 02:00 EST jumps to 03:00 EDT (07:00 UTC).
-    make_incident("s1", received_at=datetime(2026, 3, 8, 6, 30, tzinfo=utc), **elsewhere)  # 01:30 EST
-    make_incident("s2", received_at=datetime(2026, 3, 8, 7, 30, tzinfo=utc), **elsewhere)  # 03:30 EDT
-    make_incident("s3", received_at=datetime(2026, 3, 9, 3, 59, tzinfo=utc), **elsewhere)  # 23:59 EDT
+    make_incident(
+        "s1", received_at=datetime(2026, 3, 8, 6, 30, tzinfo=utc), **elsewhere
+    )  # 01:30 EST
+    make_incident(
+        "s2", received_at=datetime(2026, 3, 8, 7, 30, tzinfo=utc), **elsewhere
+    )  # 03:30 EDT
+    make_incident(
+        "s3", received_at=datetime(2026, 3, 9, 3, 59, tzinfo=utc), **elsewhere
+    )  # 23:59 EDT
     make_incident("s4", received_at=datetime(2026, 3, 9, 4, 0, tzinfo=utc), **elsewhere)  # 9 March
     # 1 November 2026: 02:00 EDT falls back to 01:00 EST (06:00 UTC): 01:30 happens twice.
     make_incident("f1", received_at=datetime(2026, 11, 1, 5, 30, tzinfo=utc), **elsewhere)
     make_incident("f2", received_at=datetime(2026, 11, 1, 6, 30, tzinfo=utc), **elsewhere)
-    make_incident("f3", received_at=datetime(2026, 11, 2, 4, 59, tzinfo=utc), **elsewhere)  # 23:59 EST
+    make_incident(
+        "f3", received_at=datetime(2026, 11, 2, 4, 59, tzinfo=utc), **elsewhere
+    )  # 23:59 EST
     make_incident("f4", received_at=datetime(2026, 11, 1, 3, 59, tzinfo=utc), **elsewhere)  # 31 Oct
 
     session = sign_in(supervisor)
     spring = page_tables(session, start="2026-03-08", end="2026-03-08")
     hours = rows_by_label(spring["unmet-by-hour"])
-    assert (hours["01:00"][0], hours["02:00"][0], hours["03:00"][0], hours["23:00"][0]) == \
-        ("1", "0", "1", "1")
+    assert (hours["01:00"][0], hours["02:00"][0], hours["03:00"][0], hours["23:00"][0]) == (
+        "1",
+        "0",
+        "1",
+        "1",
+    )
     assert rows_by_label(spring["unmet-by-weekday"])["Sunday"][0] == "3"
 
     autumn = page_tables(session, start="2026-11-01", end="2026-11-01")
@@ -307,7 +346,9 @@ def test_daylight_saving_edges(app, supervisor, sign_in):
     assert rows_by_label(autumn["unmet-summary"])["Calls received"][0] == "3"
 
 
-@pytest.mark.parametrize("name", sorted(n for n in EXPORTS if n != "calls" and not n.startswith("referral-")))
+@pytest.mark.parametrize(
+    "name", sorted(n for n in EXPORTS if n != "calls" and not n.startswith("referral-"))
+)
 def test_export_equals_the_page(handful, supervisor, sign_in, name):
     """Each table's CSV holds exactly the header and rows the page shows."""
     session = sign_in(supervisor)
@@ -316,15 +357,20 @@ def test_export_equals_the_page(handful, supervisor, sign_in, name):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.is_streamed
-    assert f'filename="heart-{name}-2026-06-01-to-2026-06-02.csv"' in response.headers["Content-Disposition"]
+    assert (
+        f'filename="heart-{name}-2026-06-01-to-2026-06-02.csv"'
+        in response.headers["Content-Disposition"]
+    )
     assert list(csv.reader(io.StringIO(response.text))) == shown
 
 
 def test_every_call_export(handful, supervisor, sign_in):
     """One row per call in the range, in the order received, with its own times and outcome."""
     session = sign_in(supervisor)
-    assert "/reports/calls.csv?start=2026-06-01&amp;end=2026-06-02" in session.get(
-        "/reports/", query_string=RANGE).text
+    assert (
+        "/reports/calls.csv?start=2026-06-01&amp;end=2026-06-02"
+        in session.get("/reports/", query_string=RANGE).text
+    )
     response = session.get("/reports/calls.csv", query_string=RANGE)
     assert response.is_streamed
     header, *rows = list(csv.reader(io.StringIO(response.text)))
@@ -332,11 +378,20 @@ def test_every_call_export(handful, supervisor, sign_in):
     assert [r[0] for r in rows] == ["G", "A", "B", "K", "F", "C", "D", "H", "I", "E", "J"]
     by_cad = {r[0]: dict(zip(header, r)) for r in rows}
     f = by_cad["F"]  # CR-1 declined; CR-2 assigned at 5, en route at 9, on scene at 14
-    assert (f["Team"], f["Received → assigned (min)"], f["Assigned → en route (min)"],
-            f["En route → on scene (min)"], f["Received → on scene (min)"]) == \
-        ("CR-2", "1.0", "4.0", "5.0", "14.0")
-    assert (f["Disposition"], f["NEMSIS eDisposition.27"], f["People served"],
-            f["Police requested"], f["Transport"]) == ("Resolved on scene", "4227001", "1", "yes", "no")
+    assert (
+        f["Team"],
+        f["Received → assigned (min)"],
+        f["Assigned → en route (min)"],
+        f["En route → on scene (min)"],
+        f["Received → on scene (min)"],
+    ) == ("CR-2", "1.0", "4.0", "5.0", "14.0")
+    assert (
+        f["Disposition"],
+        f["NEMSIS eDisposition.27"],
+        f["People served"],
+        f["Police requested"],
+        f["Transport"],
+    ) == ("Resolved on scene", "4227001", "1", "yes", "no")
     assert by_cad["H"]["Routed elsewhere because"] == "No team available"
     assert by_cad["H"]["Team"] == "" and by_cad["E"]["Disposition"] == ""
     assert "Narrative" not in header and "Man sitting outside" not in response.text
@@ -346,11 +401,16 @@ def test_every_call_export(handful, supervisor, sign_in):
 
 def test_each_export_is_audited(handful, supervisor, sign_in):
     """An export records who took which table for which range; nothing personal."""
-    sign_in(supervisor).get("/reports/dispositions.csv",
-                            query_string={**RANGE, "unit": "co_response"})
+    sign_in(supervisor).get(
+        "/reports/dispositions.csv", query_string={**RANGE, "unit": "co_response"}
+    )
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export_csv")).one()
-    assert (event.actor_id, event.action, event.object_type, event.object_id) == \
-        (supervisor.id, "export_csv", "report", "dispositions")
+    assert (event.actor_id, event.action, event.object_type, event.object_id) == (
+        supervisor.id,
+        "export_csv",
+        "report",
+        "dispositions",
+    )
     assert event.detail == "2026-06-01..2026-06-02 co_response"
 
 
@@ -363,13 +423,19 @@ def test_csv_neutralises_formulas(app, supervisor, sign_in):
     assert "'=HYPERLINK(1)" in text
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"start": "2026-06-02", "end": "2026-06-01"}, "The last day must be on or after the first day."),
-    ({"start": "2026-13-01", "end": "2026-06-01"}, "Not a valid date value."),
-    ({"start": "", "end": "2026-06-01"}, "Give the first day."),
-    ({"start": "2020-01-01", "end": "2026-06-01"}, "Choose a range of at most five years."),
-    ({**RANGE, "unit": "police"}, "Not a valid choice."),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"start": "2026-06-02", "end": "2026-06-01"},
+            "The last day must be on or after the first day.",
+        ),
+        ({"start": "2026-13-01", "end": "2026-06-01"}, "Not a valid date value."),
+        ({"start": "", "end": "2026-06-01"}, "Give the first day."),
+        ({"start": "2020-01-01", "end": "2026-06-01"}, "Choose a range of at most five years."),
+        ({**RANGE, "unit": "police"}, "Not a valid choice."),
+    ],
+)
 def test_bad_filter_is_refused(supervisor, sign_in, params, message):
     """A bad filter re-renders the form with the field's message (422), and so does its export."""
     session = sign_in(supervisor)
@@ -380,7 +446,9 @@ def test_bad_filter_is_refused(supervisor, sign_in, params, message):
     export = session.get("/reports/dispositions.csv", query_string=params)
     assert export.status_code == 422
     assert message in export.text
-    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export_csv")).all() == []
+    assert (
+        db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export_csv")).all() == []
+    )
 
 
 def test_unknown_table_is_404(supervisor, sign_in):
@@ -422,7 +490,9 @@ def test_only_supervisors_see_reports(app, sign_in, role):
     session = sign_in(make_user(f"user-{role.value}", role, team))
     assert session.get("/reports/").status_code == 403
     assert session.get("/reports/dispositions.csv", query_string=RANGE).status_code == 403
-    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export_csv")).all() == []
+    assert (
+        db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export_csv")).all() == []
+    )
 
 
 def test_visitor_is_sent_to_sign_in(client):

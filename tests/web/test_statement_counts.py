@@ -12,10 +12,10 @@ import uuid
 import pytest
 from sqlalchemy import event
 
-from heart_field import status
+from heart_field.domain import status
+from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import Role, TeamStatus
-from heart_field.status import Action, Tap
 from tests.conftest import make_incident, make_team, make_user, reload
 from tests.web.referral_helpers import cleared_call, make_referral
 
@@ -62,8 +62,12 @@ def _tap(session, team, action):
 
 
 def _clear(session, team):
-    data = {"version": reload(team).version, "client_uuid": str(uuid.uuid4()),
-            "disposition": "resolved_on_scene", "people_served": "1"}
+    data = {
+        "version": reload(team).version,
+        "client_uuid": str(uuid.uuid4()),
+        "disposition": "resolved_on_scene",
+        "people_served": "1",
+    }
     return lambda: session.post("/field/outcome", data, htmx=True)
 
 
@@ -81,7 +85,8 @@ def _run_call(session, team, incident, counted):
 
 
 def test_a_tap_sends_a_bounded_number_of_statements_however_many_calls_were_cleared(
-        sign_in, responder, team, counted):
+    sign_in, responder, team, counted
+):
     session = sign_in(responder)
     _run_call(session, team, make_incident("T1"), counted)
     # One call cleared this shift: the card lists it, to refer from.
@@ -109,12 +114,15 @@ def test_a_tap_still_answers_with_the_state_it_wrote(sign_in, responder, team, c
 
 
 def test_the_card_counts_referrals_per_cleared_call_in_the_same_query(
-        sign_in, responder, team, counted):
+    sign_in, responder, team, counted
+):
     session = sign_in(responder)
     make_referral(team, responder, cad="R1")
     make_referral(team, responder, cad="R2", needs=("food",))
     cleared_call(team, responder, cad="R3")
-    response, statements = counted(lambda: session.get("/field/card", headers={"HX-Request": "true"}))
+    response, statements = counted(
+        lambda: session.get("/field/card", headers={"HX-Request": "true"})
+    )
     rows = response.text.split('class="handoff-row"')[1:]
     assert len(rows) == 3
     made = {cad: ("1 referred" in row) for row in rows for cad in ("R1", "R2", "R3") if cad in row}
@@ -126,8 +134,11 @@ def _busy_board(calls: int, teams: int):
     """Open calls (recommended, declined, unverified) and teams on calls of their own."""
     crews = [make_team(f"B{calls}-{i}") for i in range(teams)]
     for i in range(calls):
-        incident = make_incident(f"Q{calls}-{i}", recommended_team_id=crews[i % teams].id,
-                                 recommended_unit_type="community_response")
+        incident = make_incident(
+            f"Q{calls}-{i}",
+            recommended_team_id=crews[i % teams].id,
+            recommended_unit_type="community_response",
+        )
         if i % 3 == 0:  # declined once: the board names who declined
             _apply(crews[i % teams], Action.ASSIGN, incident_id=incident.id)
             _apply(crews[i % teams], Action.DECLINE, reason="unsafe")

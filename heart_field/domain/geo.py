@@ -62,7 +62,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).parent.parent / "data"
 DEFAULT_CITY_LIMITS_PATH = DATA_DIR / "durham_city_limits.geojson"
 DEFAULT_GAZETTEER_PATH = DATA_DIR / "durham_gazetteer.csv"
 
@@ -72,9 +72,7 @@ LatLon = tuple[float, float]
 def _check_lat_lon(lat: float, lon: float) -> tuple[float, float]:
     lat, lon = float(lat), float(lon)
     if not (math.isfinite(lat) and math.isfinite(lon)):
-        raise ValueError(
-            f"latitude and longitude must be finite numbers, got {lat!r}, {lon!r}"
-        )
+        raise ValueError(f"latitude and longitude must be finite numbers, got {lat!r}, {lon!r}")
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
         raise ValueError(
             f"latitude must be in [-90, 90] and longitude in [-180, 180], got {lat}, {lon}"
@@ -93,9 +91,7 @@ class CityLimits:
     hole is outside. Coordinates are WGS84 degrees; GeoJSON is lon/lat order.
     """
 
-    def __init__(
-        self, geometry: Polygon | MultiPolygon, *, name: str | None = None
-    ) -> None:
+    def __init__(self, geometry: Polygon | MultiPolygon, *, name: str | None = None) -> None:
         if not isinstance(geometry, (Polygon, MultiPolygon)):
             raise TypeError(
                 f"city limits must be a Polygon or MultiPolygon, got {geometry.geom_type}"
@@ -370,9 +366,7 @@ class GazetteerGeocoder(Geocoder):
     a location.
     """
 
-    def __init__(
-        self, path: str | os.PathLike[str] | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.path = Path(path) if path else DEFAULT_GAZETTEER_PATH
         self._exact: dict[tuple[str, ...], list[_Entry]] = {}
@@ -388,9 +382,7 @@ class GazetteerGeocoder(Geocoder):
             reader = csv.DictReader(fh)
             missing = {"address", "lat", "lon"} - set(reader.fieldnames or ())
             if missing:
-                raise ValueError(
-                    f"{self.path}: gazetteer is missing column(s) {sorted(missing)}"
-                )
+                raise ValueError(f"{self.path}: gazetteer is missing column(s) {sorted(missing)}")
             rows = [(r["address"], float(r["lat"]), float(r["lon"])) for r in reader]
         parsed = [self._split_row(address) for address, _, _ in rows]
         self._cities = {tuple(city.split()) for _, _, city, _ in parsed if city}
@@ -406,9 +398,7 @@ class GazetteerGeocoder(Geocoder):
                 # without the parenthesis, and the acronym alone
                 label = address.split(",")[0]
                 keys = {name, tuple(_canon(_tokens(re.sub(r"\([^)]*\)", " ", label))))}
-                keys.update(
-                    tuple(_canon(_tokens(a))) for a in re.findall(r"\(([^)]*)\)", label)
-                )
+                keys.update(tuple(_canon(_tokens(a))) for a in re.findall(r"\(([^)]*)\)", label))
                 for key in keys:
                     if key:
                         self._landmarks.setdefault(key, []).append(entry)
@@ -441,9 +431,7 @@ class GazetteerGeocoder(Geocoder):
         raw = _strip_units(_tokens(query))
         zip_ = ""
         while raw and (
-            _ZIP_RE.match(raw[-1])
-            or raw[-1] in _STATE_WORDS
-            or raw[-1] in ("us", "usa")
+            _ZIP_RE.match(raw[-1]) or raw[-1] in _STATE_WORDS or raw[-1] in ("us", "usa")
         ):
             if _ZIP_RE.match(raw[-1]) and not zip_:
                 zip_ = raw[-1]
@@ -465,9 +453,7 @@ class GazetteerGeocoder(Geocoder):
             target = streets if alt[:1] and alt[0][:1].isdigit() else names
             if alt and alt not in target and (target is names or len(alt) >= 2):
                 target.append(alt)
-        return _ParsedQuery(
-            streets=tuple(streets), names=tuple(names), city=city, zip=zip_
-        )
+        return _ParsedQuery(streets=tuple(streets), names=tuple(names), city=city, zip=zip_)
 
     # -- lookup ------------------------------------------------------------------------
 
@@ -586,9 +572,7 @@ class AddressLocator:
             try:
                 result = _check_lat_lon(location.latitude, location.longitude)
             except (AttributeError, TypeError, ValueError) as exc:
-                log.warning(
-                    "geocoder %s returned an unusable location: %s", self.name, exc
-                )
+                log.warning("geocoder %s returned an unusable location: %s", self.name, exc)
                 return None
         if self._cache_size:
             with self._lock:

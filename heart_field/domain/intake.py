@@ -25,23 +25,27 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Mapping, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..models import Incident, IncidentStatus, Team, User, utcnow
 from . import routing
 from .geo import AddressLocator, CityLimits, load_city_limits, make_geocoder
-from .models import Incident, IncidentStatus, Team, User, utcnow
 from .routing import RoutingDecision, SafetyScreen, ServiceHours, TeamCandidate
 
 # Fallbacks that mean the ECC sends another responder at once (the call is not HEART's).
-NOT_HEART = frozenset({
-    routing.OUTSIDE_CITY_LIMITS, routing.OUTSIDE_SERVICE_HOURS, routing.SAFETY_RISK,
-})
+NOT_HEART = frozenset(
+    {
+        routing.OUTSIDE_CITY_LIMITS,
+        routing.OUTSIDE_SERVICE_HOURS,
+        routing.SAFETY_RISK,
+    }
+)
 
 # Who went instead, when HEART did not.
 OTHER_RESPONDERS = {
@@ -57,14 +61,14 @@ class IncidentInput:
     cad_number: str
     call_type: str
     priority: int
-    address: Optional[str] = None
-    lat: Optional[float] = None
-    lon: Optional[float] = None
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
     weapons: bool = False
     violence: bool = False
     medical_emergency: bool = False
-    narrative: Optional[str] = None
-    callback_phone: Optional[str] = None
+    narrative: str | None = None
+    callback_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Dispatching:
     zone: ZoneInfo
 
     @classmethod
-    def from_config(cls, config: Mapping) -> "Dispatching":
+    def from_config(cls, config: Mapping) -> Dispatching:
         """Raises ValueError naming the setting that is wrong, so a bad one stops start-up."""
         try:
             hours = ServiceHours.parse(config.get("HEART_SERVICE_HOURS"))
@@ -86,20 +90,24 @@ class Dispatching:
         try:
             zone = ZoneInfo(config.get("HEART_TIMEZONE") or "America/New_York")
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"HEART_TIMEZONE: unknown time zone {config.get('HEART_TIMEZONE')!r}") from error
+            raise ValueError(
+                f"HEART_TIMEZONE: unknown time zone {config.get('HEART_TIMEZONE')!r}"
+            ) from error
         try:
             limits = load_city_limits(config.get("HEART_CITY_LIMITS"))
         except (OSError, ValueError, TypeError) as error:
             raise ValueError(f"HEART_CITY_LIMITS: {error}") from error
         try:
-            geocoder = _geocoder(config.get("HEART_GEOCODER") or "gazetteer", config.get("HEART_GEOCODER_DOMAIN"))
+            geocoder = _geocoder(
+                config.get("HEART_GEOCODER") or "gazetteer", config.get("HEART_GEOCODER_DOMAIN")
+            )
         except ValueError as error:
             raise ValueError(f"HEART_GEOCODER: {error}") from error
         return cls(limits, geocoder, hours, zone)
 
 
 @functools.lru_cache(maxsize=4)
-def _geocoder(name: str, domain: Optional[str]) -> AddressLocator:
+def _geocoder(name: str, domain: str | None) -> AddressLocator:
     """One per process and setting: the gazetteer index and a service's rate limit are shared."""
     return make_geocoder(name, domain)
 
@@ -118,10 +126,10 @@ def current() -> Dispatching:
 class Assessment:
     """Where the call is, whether that is inside the city, and who should take it."""
 
-    lat: Optional[float]
-    lon: Optional[float]
-    within_city_limits: Optional[bool]  # None: location unverified
-    decision: Optional[RoutingDecision]  # None until the location is known
+    lat: float | None
+    lon: float | None
+    within_city_limits: bool | None  # None: location unverified
+    decision: RoutingDecision | None  # None until the location is known
     geocoded: bool = False
 
     @property
@@ -137,7 +145,7 @@ def team_candidates(session: Session) -> list[TeamCandidate]:
 
 
 def assess(
-    session: Session, data: IncidentInput, geo: Dispatching, received_at: Optional[datetime] = None
+    session: Session, data: IncidentInput, geo: Dispatching, received_at: datetime | None = None
 ) -> Assessment:
     """Locate and route a call without saving anything (also the intake form's preview)."""
     lat, lon, geocoded = data.lat, data.lon, False
@@ -148,9 +156,15 @@ def assess(
     if lat is None or lon is None:
         return Assessment(None, None, None, None)
     within = geo.city_limits.contains(lat, lon)
-    decision = decide(session, geo, within, (lat, lon), data.call_type,
-                      SafetyScreen(data.weapons, data.violence, data.medical_emergency),
-                      received_at or utcnow())
+    decision = decide(
+        session,
+        geo,
+        within,
+        (lat, lon),
+        data.call_type,
+        SafetyScreen(data.weapons, data.violence, data.medical_emergency),
+        received_at or utcnow(),
+    )
     return Assessment(lat, lon, within, decision, geocoded)
 
 
@@ -174,7 +188,7 @@ def fingerprint(data: IncidentInput) -> str:
 
 
 def create_incident(
-    session: Session, data: IncidentInput, actor: Optional[User], geo: Optional[Dispatching] = None
+    session: Session, data: IncidentInput, actor: User | None, geo: Dispatching | None = None
 ) -> Incident:
     """Locate, geofence, route and save one call; commits."""
     geo = geo or current()
@@ -204,7 +218,7 @@ def create_incident(
 
 
 def place_incident(
-    session: Session, incident: Incident, lat: float, lon: float, geo: Optional[Dispatching] = None
+    session: Session, incident: Incident, lat: float, lon: float, geo: Dispatching | None = None
 ) -> Incident:
     """The dispatcher places a call (coordinates or a gazetteer match): geofence and route again
     as of when the call was received; commits."""
@@ -215,13 +229,17 @@ def place_incident(
     return incident
 
 
-def reroute(session: Session, incident: Incident, geo: Optional[Dispatching] = None) -> Incident:
+def reroute(session: Session, incident: Incident, geo: Dispatching | None = None) -> Incident:
     """Recompute the recommendation of a located call still waiting for a team; commits."""
     geo = geo or current()
     if incident.within_city_limits is None or incident.lat is None:
         raise ValueError("place the call before routing it")
     decision = decide(
-        session, geo, incident.within_city_limits, (incident.lat, incident.lon), incident.call_type,
+        session,
+        geo,
+        incident.within_city_limits,
+        (incident.lat, incident.lon),
+        incident.call_type,
         SafetyScreen(incident.weapons, incident.violence, incident.medical_emergency),
         incident.received_at,
     )
@@ -241,13 +259,17 @@ def route_elsewhere(session: Session, incident: Incident, responder: str) -> Inc
     return incident
 
 
-def _record_decision(session: Session, incident: Incident, decision: Optional[RoutingDecision]):
+def _record_decision(session: Session, incident: Incident, decision: RoutingDecision | None):
     if decision is None:
-        incident.recommended_unit_type = incident.recommended_team_id = incident.fallback_reason = None
+        incident.recommended_unit_type = incident.recommended_team_id = incident.fallback_reason = (
+            None
+        )
         return
     incident.recommended_unit_type = decision.unit_type
     incident.recommended_team_id = (
-        session.scalar(select(Team.id).where(Team.call_sign == decision.team)) if decision.team else None
+        session.scalar(select(Team.id).where(Team.call_sign == decision.team))
+        if decision.team
+        else None
     )
     incident.fallback_reason = decision.fallback
     if decision.fallback in NOT_HEART:

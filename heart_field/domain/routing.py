@@ -123,14 +123,10 @@ def _parse_hhmm(text: str, *, allow_24: bool, whole: str) -> int:
     """Minutes after midnight for 'HH:MM' (0..1439, or 1440 for '24:00' when allowed)."""
     m = _HHMM.match(text)
     if not m:
-        raise ValueError(
-            f"invalid service hours {whole!r}: {text.strip()!r} is not HH:MM"
-        )
+        raise ValueError(f"invalid service hours {whole!r}: {text.strip()!r} is not HH:MM")
     hours, minutes = int(m.group(1)), int(m.group(2))
     if minutes > 59 or hours > 24 or (hours == 24 and (minutes or not allow_24)):
-        raise ValueError(
-            f"invalid service hours {whole!r}: {text.strip()!r} is not a time of day"
-        )
+        raise ValueError(f"invalid service hours {whole!r}: {text.strip()!r} is not a time of day")
     return hours * 60 + minutes
 
 
@@ -148,9 +144,7 @@ class ServiceHours:
     def __post_init__(self) -> None:
         ok = 0 <= self.start_minute < 1440 and 0 < self.end_minute <= 1440
         if not ok or (self.start_minute == self.end_minute % 1440 and not self.always):
-            raise ValueError(
-                f"invalid service hours window {self.start_minute}-{self.end_minute}"
-            )
+            raise ValueError(f"invalid service hours window {self.start_minute}-{self.end_minute}")
 
     @classmethod
     def parse(cls, text: str | None) -> ServiceHours:
@@ -189,9 +183,7 @@ class ServiceHours:
         if self.always:
             return True
         local = when.astimezone(tz)
-        minute = (
-            local.hour * 60 + local.minute + local.second / 60 + local.microsecond / 6e7
-        )
+        minute = local.hour * 60 + local.minute + local.second / 60 + local.microsecond / 6e7
         if self.crosses_midnight:
             return minute >= self.start_minute or minute < self.end_minute
         return self.start_minute <= minute < self.end_minute
@@ -268,14 +260,8 @@ def rank_teams(
         if team.status != AVAILABLE or team.unit_type not in wanted:
             continue
         pos = team.position
-        dist = (
-            geodesic(location, pos).km
-            if location is not None and pos is not None
-            else None
-        )
-        key = (
-            (0, dist, team.call_sign) if dist is not None else (1, 0.0, team.call_sign)
-        )
+        dist = geodesic(location, pos).km if location is not None and pos is not None else None
+        key = (0, dist, team.call_sign) if dist is not None else (1, 0.0, team.call_sign)
         ranked.append((key, team, dist))
     ranked.sort(key=lambda item: item[0])
     return [(team, dist) for _, team, dist in ranked]

@@ -14,15 +14,15 @@ current state, which the web and API layers answer with 409.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import live
-from .models import (
+from .. import live
+from ..models import (
     DISPOSITIONS,
     Assignment,
     Incident,
@@ -109,12 +109,12 @@ class TransitionRefused(Exception):
 @dataclass(frozen=True)
 class OutcomeInput:
     disposition: str
-    people_served: Optional[int] = None
+    people_served: int | None = None
     services: tuple[str, ...] = ()
     transport: bool = False
     police_requested: bool = False
     ems_requested: bool = False
-    notes: Optional[str] = None
+    notes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,13 +123,13 @@ class Tap:
 
     action: Action
     client_uuid: str
-    expected_version: Optional[int] = None  # None: whatever the version is now
-    occurred_at: Optional[datetime] = None  # device time; None means now
-    lat: Optional[float] = None
-    lon: Optional[float] = None
-    incident_id: Optional[int] = None  # required to assign
-    reason: Optional[str] = None  # decline or cancel reason
-    outcome: Optional[OutcomeInput] = None  # required to clear
+    expected_version: int | None = None  # None: whatever the version is now
+    occurred_at: datetime | None = None  # device time; None means now
+    lat: float | None = None
+    lon: float | None = None
+    incident_id: int | None = None  # required to assign
+    reason: str | None = None  # decline or cancel reason
+    outcome: OutcomeInput | None = None  # required to clear
 
 
 @dataclass(frozen=True)
@@ -137,10 +137,10 @@ class TransitionResult:
     event: StatusEvent
     applied: bool  # False when the UUID was seen before and nothing changed
     # The team's open assignment after the action (None: it has none), when applied.
-    assignment: Optional[Assignment] = None
+    assignment: Assignment | None = None
 
 
-def allowed_actions(status: str, assignment: Optional[Assignment] = None) -> list[Action]:
+def allowed_actions(status: str, assignment: Assignment | None = None) -> list[Action]:
     """The field actions legal now. After Accept, Accept and Decline give way to En route."""
     actions = [a for a in FIELD_ACTIONS if TeamStatus(status) in TRANSITIONS[a]]
     if status == S.ASSIGNED and assignment is not None:
@@ -166,7 +166,7 @@ def late_statuses(session: Session) -> dict[int, StatusEvent]:
     return {e.team_id: e for e in current if e.received_at - e.occurred_at > LATE_AFTER}
 
 
-def current_assignment(session: Session, team_id: int) -> Optional[Assignment]:
+def current_assignment(session: Session, team_id: int) -> Assignment | None:
     """The team's open assignment, with its call (one query)."""
     return session.scalars(
         select(Assignment)
@@ -176,7 +176,7 @@ def current_assignment(session: Session, team_id: int) -> Optional[Assignment]:
     ).first()
 
 
-def apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> TransitionResult:
+def apply(session: Session, team: Team, tap: Tap, actor: User | None) -> TransitionResult:
     """Apply one tap and commit, or raise TransitionRefused having changed nothing."""
     live.begin_feed_write(session)
     try:
@@ -187,7 +187,7 @@ def apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> Tran
         session.rollback()
 
 
-def _apply(session: Session, team: Team, tap: Tap, actor: Optional[User]) -> TransitionResult:
+def _apply(session: Session, team: Team, tap: Tap, actor: User | None) -> TransitionResult:
     earlier = session.scalar(select(StatusEvent).where(StatusEvent.client_uuid == tap.client_uuid))
     if earlier is not None:
         if earlier.team_id != team.id:
@@ -302,10 +302,10 @@ def _apply_to_assignment(
     session: Session,
     team: Team,
     tap: Tap,
-    actor: Optional[User],
-    assignment: Optional[Assignment],
+    actor: User | None,
+    assignment: Assignment | None,
     now: datetime,
-) -> tuple[Optional[Incident], Optional[Assignment]]:
+) -> tuple[Incident | None, Assignment | None]:
     """Update the assignment, incident and outcome that go with the action; answer the call
     and the team's open assignment after it (None once it has ended)."""
     action = tap.action
@@ -320,7 +320,9 @@ def _apply_to_assignment(
                 team,
             )
         assignment = Assignment(
-            incident=incident, team_id=team.id, assigned_by_id=actor.id if actor else None,
+            incident=incident,
+            team_id=team.id,
+            assigned_by_id=actor.id if actor else None,
             assigned_at=now,
         )
         session.add(assignment)
@@ -338,8 +340,10 @@ def _apply_to_assignment(
     if action in _ENDS_ASSIGNMENT:
         assignment.ended_at = tap.occurred_at or now
         assignment.end_reason = {
-            Action.CLEAR: "cleared", Action.DECLINE: "declined",
-            Action.CANCEL: "cancelled", Action.OUT_OF_SERVICE: "out_of_service",
+            Action.CLEAR: "cleared",
+            Action.DECLINE: "declined",
+            Action.CANCEL: "cancelled",
+            Action.OUT_OF_SERVICE: "out_of_service",
         }[action]
         if action == Action.DECLINE:
             assignment.decline_reason = tap.reason

@@ -3,7 +3,7 @@ call for the responder's phone (SVG, no tiles), and the link that opens the devi
 app at the call.
 
 Pure domain code: nothing here knows about Flask. The geofence keeps the full polygon
-(:class:`heart_field.geo.CityLimits`); these shapes are only for the eye.
+(:class:`heart_field.domain.geo.CityLimits`); these shapes are only for the eye.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import shapely
@@ -29,7 +29,9 @@ KM_PER_DEG_LAT = 111.32
 
 
 @functools.lru_cache(maxsize=4)
-def drawing_boundary(limits: CityLimits, tolerance: float = DRAWING_TOLERANCE_DEG) -> dict[str, Any]:
+def drawing_boundary(
+    limits: CityLimits, tolerance: float = DRAWING_TOLERANCE_DEG
+) -> dict[str, Any]:
     """The city limits as a GeoJSON Feature, simplified for drawing (computed once per process)."""
     simple = shapely.simplify(limits.geometry, tolerance, preserve_topology=True)
     geometry = mapping(shapely.set_precision(simple, 1e-5))  # about 1 m
@@ -54,8 +56,14 @@ class StaticMap:
         return 0.5 / self.km_across * self.width
 
 
-def static_map(limits: CityLimits, lat: float, lon: float, half_km: float = STATIC_MAP_HALF_KM,
-               width: int = STATIC_MAP_WIDTH, height: int = STATIC_MAP_HEIGHT) -> StaticMap:
+def static_map(
+    limits: CityLimits,
+    lat: float,
+    lon: float,
+    half_km: float = STATIC_MAP_HALF_KM,
+    width: int = STATIC_MAP_WIDTH,
+    height: int = STATIC_MAP_HEIGHT,
+) -> StaticMap:
     """The frame ``half_km`` either side of (lat, lon) across (less up and down, in proportion),
     with the city's area in it as an SVG path to fill and its boundary as one to stroke."""
     dlon = half_km / (KM_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01))
@@ -66,7 +74,9 @@ def static_map(limits: CityLimits, lat: float, lon: float, half_km: float = STAT
     line = shapely.clip_by_rect(geometry.boundary, west, south, east, north)
 
     def point(x: float, y: float) -> str:
-        return f"{(x - west) / (east - west) * width:.1f},{(north - y) / (north - south) * height:.1f}"
+        return (
+            f"{(x - west) / (east - west) * width:.1f},{(north - y) / (north - south) * height:.1f}"
+        )
 
     def path(coords, close: bool) -> str:
         coords = list(coords)
@@ -74,12 +84,21 @@ def static_map(limits: CityLimits, lat: float, lon: float, half_km: float = STAT
             return ""
         return "M" + " L".join(point(x, y) for x, y in coords) + (" Z" if close else "")
 
-    fills = [path(ring.coords, True) for polygon in _parts(area, Polygon)
-             for ring in (polygon.exterior, *polygon.interiors)]
+    fills = [
+        path(ring.coords, True)
+        for polygon in _parts(area, Polygon)
+        for ring in (polygon.exterior, *polygon.interiors)
+    ]
     strokes = [path(part.coords, False) for part in _parts(line, LineString)]
-    return StaticMap(width=width, height=height, inside_path=" ".join(p for p in fills if p),
-                     boundary_path=" ".join(p for p in strokes if p), x=width / 2, y=height / 2,
-                     km_across=2 * half_km)
+    return StaticMap(
+        width=width,
+        height=height,
+        inside_path=" ".join(p for p in fills if p),
+        boundary_path=" ".join(p for p in strokes if p),
+        x=width / 2,
+        y=height / 2,
+        km_across=2 * half_km,
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -111,8 +130,7 @@ def maps_app(user_agent: str) -> str:
     return "google"
 
 
-def navigate_url(lat: Optional[float], lon: Optional[float], address: Optional[str],
-                 app: str) -> Optional[str]:
+def navigate_url(lat: float | None, lon: float | None, address: str | None, app: str) -> str | None:
     """A link that opens ``app`` with directions to the call; None when there is nowhere to go.
 
     Coordinates lead (the geocoded point is what the geofence judged); the address labels it.
@@ -136,7 +154,7 @@ def navigate_url(lat: Optional[float], lon: Optional[float], address: Optional[s
     return "https://www.google.com/maps/dir/?" + urlencode(params)
 
 
-def tile_host(url: Optional[str]) -> Optional[str]:
+def tile_host(url: str | None) -> str | None:
     """The CSP source for a tile URL template (``https://{s}.tile.example.org/{z}/{x}/{y}.png``
     gives ``https://*.tile.example.org``); None when no tiles are configured."""
     if not url:
