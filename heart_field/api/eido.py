@@ -19,13 +19,18 @@ from ..models.incidents import DISPOSITIONS
 from ..tokens import api_scope
 from .openapi import ApiError, operation
 from .routes import _incident_by_cad, _incident_or_404, bp, incident_out
-from .schemas import TEXT, IncidentOut
+from .schemas import TEXT, IncidentOut, JsonInt
 
 LINE = r"^[^\x00-\x1f\x7f]*$"
 Text = Annotated[str, Field(max_length=4000, pattern=TEXT)]
 Moment = Annotated[
     str,
-    Field(json_schema_extra={"format": "date-time"}, max_length=64, description="ISO 8601."),
+    Field(
+        json_schema_extra={"format": "date-time"},
+        max_length=64,
+        pattern=LINE,
+        description="RFC 3339, with its UTC offset.",
+    ),
 ]
 
 
@@ -52,17 +57,18 @@ class EidoLocationIn(Open):
     locationByValue: str | None = Field(
         None,
         max_length=eido.MAX_XML_LENGTH,
+        pattern=TEXT,
         description="A PIDF-LO XML document (civic address and/or gml:Point, gs:Circle). "
         "No DOCTYPE or entities.",
     )
     locationByReferenceUrl: str | None = Field(
-        None, max_length=2000, description="Kept, never fetched."
+        None, max_length=2000, pattern=LINE, description="Kept, never fetched."
     )
 
 
 class EidoIncidentIn(Open):
     incidentTypeCommonRegistryText: str | None = Field(None, max_length=4000, pattern=LINE)
-    incidentCommonPriorityNumber: int | None = None
+    incidentCommonPriorityNumber: JsonInt | None = None
     incidentPriorityInternalText: str | None = Field(None, max_length=40, pattern=LINE)
 
 
@@ -80,7 +86,7 @@ class EidoIn(Open):
         alias="$id",
         min_length=1,
         max_length=eido.MAX_ID_LENGTH,
-        pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$",
+        pattern=r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$",
         description="The incident's id: the key for updates, and the CAD reference.",
         examples=["urn:emergency:uid:incidentid:a56e556d871:bcf.state.pa.us"],
     )

@@ -264,8 +264,11 @@ def _time(obj: Mapping, key: str, part: str) -> datetime | None:
     text = _text(obj, key, part, limit=64)
     if text is None:
         return None
+    # RFC 3339 allows any number of fractional digits; Python reads up to six.
+    iso = re.sub(r"(\.\d{6})\d+", r"\1", text.strip()).replace("z", "Z").replace("Z", "+00:00")
+    iso = re.sub(r"(T\d\d:\d\d):60", r"\1:59", iso, flags=re.I)  # a leap second
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(iso.replace("t", "T", 1))
     except ValueError:
         raise EidoError(f"{part}.{key}", "is not an ISO 8601 date and time.") from None
     if moment.tzinfo is None:
