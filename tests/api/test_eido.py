@@ -401,3 +401,28 @@ def test_create_token_takes_scopes_and_defaults_to_all(app, runner):
     }
     bad = runner.invoke(args=["create-token", "X", "--scope", "everything"])
     assert bad.exit_code != 0
+
+
+def test_an_admin_sets_a_tokens_scopes_on_the_tokens_page(app, sign_in):
+    from heart_field.models import ApiToken, Role
+    from tests.conftest import make_user, reload
+
+    token, secret = tokens.issue(db.session, "Durham ECC CAD")
+    admin = sign_in(make_user("admin", Role.ADMIN))
+    page = admin.get("/admin/tokens")
+    assert page.status_code == 200
+    assert f'id="token-{token.id}-read_personal"' in page.text and "Save scopes" in page.text
+    answer = admin.post(
+        f"/admin/tokens/{token.id}/scopes", {"create_incidents": "y", "read_status": "y"}
+    )
+    assert answer.status_code == 303
+    assert reload(token).scopes == "create_incidents read_status"
+    assert "may now: create incidents, read status" in admin.get("/admin/tokens").text
+    api = Api(app.test_client(), secret)
+    incident_id = api.post("/api/v1/eido", durham_eido()).json["id"]
+    assert "callbackComponent" not in api.get(f"/api/v1/incidents/{incident_id}/eido").json
+
+    forged = admin.client.post(f"/admin/tokens/{token.id}/scopes", data={"read_personal": "y"})
+    assert forged.status_code == 400  # no CSRF token
+    assert reload(token).scopes == "create_incidents read_status"
+    assert isinstance(db.session.get(ApiToken, token.id), ApiToken)
