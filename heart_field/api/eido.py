@@ -106,8 +106,8 @@ class EidoOut(Open):
 
 def _agency() -> eido.Agency:
     return eido.Agency(
-        agency_id=current_app.config.get("HEART_EIDO_AGENCY_ID") or eido.Agency.agency_id,
-        element_id=current_app.config.get("HEART_EIDO_ELEMENT_ID") or eido.Agency.element_id,
+        agency_id=current_app.config["HEART_EIDO_AGENCY_ID"],
+        element_id=current_app.config["HEART_EIDO_ELEMENT_ID"],
     )
 
 

@@ -426,3 +426,13 @@ def test_an_admin_sets_a_tokens_scopes_on_the_tokens_page(app, sign_in):
     assert forged.status_code == 400  # no CSRF token
     assert reload(token).scopes == "create_incidents read_status"
     assert isinstance(db.session.get(ApiToken, token.id), ApiToken)
+
+
+def test_the_readme_example_is_valid_eido_and_is_routed(api, team):
+    from tests.eido_schema import DATA
+
+    document = sample(DATA / "examples" / "durham-welfare-check.json")
+    assert errors(document) == []
+    body = api.post("/api/v1/eido", document).json
+    assert body["cad_number"] == "2026-0112346:ecc.durhamnc.gov"
+    assert body["routing"] == {"unit_type": "community_response", "team": "CR-1", "fallback": None}
