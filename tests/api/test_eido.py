@@ -436,3 +436,43 @@ def test_the_readme_example_is_valid_eido_and_is_routed(api, team):
     body = api.post("/api/v1/eido", document).json
     assert body["cad_number"] == "2026-0112346:ecc.durhamnc.gov"
     assert body["routing"] == {"unit_type": "community_response", "team": "CR-1", "fallback": None}
+
+
+def test_a_call_taken_in_as_our_own_json_exports_valid_eido_with_each_unit_sent(
+    api, team, other_team
+):
+    from tests.api.conftest import call
+
+    incident_id = api.post("/api/v1/incidents", call()).json["id"]
+    api.post(f"/api/v1/incidents/{incident_id}/assign", {"team": "CR-1"})
+    status.apply(db.session, team, Tap(Action.DECLINE, "decline-1", reason="Too far"), None)
+    api.post(f"/api/v1/incidents/{incident_id}/assign", {"team": "CR-2"})
+    status.apply(db.session, other_team, Tap(Action.EN_ROUTE, "en-route-2"), None)
+
+    document = api.get(f"/api/v1/incidents/{incident_id}/eido").json
+    assert errors(document) == []
+    assert document["$id"].startswith("urn:emergency:uid:incidentid:heart-")
+    units = {u["emergencyResourceName"]: u for u in document["emergencyResourceComponent"]}
+    assert units["CR-1"]["secondaryUnitStatusRegistryText"] == ["AssignmentCancelled"]
+    assert units["CR-2"]["secondaryUnitStatusRegistryText"] == ["EnRoute"]
+    assert units["CR-2"]["activeOnIncidentId"] == document["$id"]
+    assert "activeOnIncidentId" not in units["CR-1"]
+    assert document["incidentComponent"]["incidentStatusCommonRegistryText"] == ["ResourcesEnroute"]
+    assert len(document["dispatchComponent"]) == 2
+    notes = [n["notesActionComments"] for n in document["notesComponent"]]
+    assert "Man sitting outside for hours." in notes  # the narrative, with read_personal
+
+
+def test_an_update_to_a_call_a_team_holds_moves_it_but_keeps_the_team(api, team):
+    incident_id = api.post("/api/v1/eido", durham_eido()).json["id"]
+    api.post(f"/api/v1/incidents/{incident_id}/assign", {"team": "CR-1"})
+    moved = durham_eido(lastUpdateTimeStamp="2026-11-30T14:20:00-05:00")
+    moved["locationComponent"][0]["locationByValue"] = pidf(
+        "<gml:Point><gml:pos>35.994 -78.8986</gml:pos></gml:Point>"
+    )
+    moved["incidentComponent"]["incidentCommonPriorityNumber"] = 1
+    body = api.post("/api/v1/eido", moved).json
+    assert (body["lat"], body["lon"], body["within_city_limits"]) == (35.994, -78.8986, True)
+    incident = db.session.get(Incident, incident_id)
+    assert (incident.status, incident.priority) == ("assigned", 1)
+    assert incident.current_assignment.team.call_sign == "CR-1"
