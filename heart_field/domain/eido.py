@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
+from xml.sax.saxutils import escape, quoteattr
 
 import defusedxml
 from defusedxml.ElementTree import fromstring as parse_xml
@@ -619,26 +620,28 @@ AGENCY_TYPE = "other"
 
 
 def pidf_lo(entity: str, address: str | None, lat: float | None, lon: float | None) -> str:
-    """A PIDF-LO document with the point (when known) and the address as one line (HEART keeps
-    addresses as text; the civic address's LOC element holds it)."""
-    ns_pidf = "urn:ietf:params:xml:ns:pidf"
-    ns_gp = "urn:ietf:params:xml:ns:pidf:geopriv10"
-    ns_dm = "urn:ietf:params:xml:ns:pidf:data-model"
-    presence = ElementTree.Element(f"{{{ns_pidf}}}presence", {"entity": f"pres:{entity}"})
-    device = ElementTree.SubElement(presence, f"{{{ns_dm}}}device", {"id": "heart"})
-    geopriv = ElementTree.SubElement(device, f"{{{ns_gp}}}geopriv")
-    info = ElementTree.SubElement(geopriv, f"{{{ns_gp}}}location-info")
-    if lat is not None and lon is not None:
-        point = ElementTree.SubElement(
-            info, f"{{{NS['gml']}}}Point", {"srsName": "urn:ogc:def:crs:EPSG::4326"}
-        )
-        ElementTree.SubElement(point, f"{{{NS['gml']}}}pos").text = f"{lat:.6f} {lon:.6f}"
-    if address:
-        civic = ElementTree.SubElement(info, f"{{{NS['civic']}}}civicAddress")
-        ElementTree.SubElement(civic, f"{{{NS['civic']}}}LOC").text = address
-    usage = ElementTree.SubElement(geopriv, f"{{{ns_gp}}}usage-rules")
-    usage.text = ""
-    return ElementTree.tostring(presence, encoding="unicode")
+    """A PIDF-LO document (RFC 4119, 5139, 5491) with the point when known and the address
+    as one line: HEART keeps addresses as text, so the civic address's LOC element holds it."""
+    point = (
+        '<gml:Point srsName="urn:ogc:def:crs:EPSG::4326">'
+        f"<gml:pos>{lat:.6f} {lon:.6f}</gml:pos></gml:Point>"
+        if lat is not None and lon is not None
+        else ""
+    )
+    civic = (
+        f"<ca:civicAddress><ca:LOC>{escape(address)}</ca:LOC></ca:civicAddress>" if address else ""
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<presence xmlns="urn:ietf:params:xml:ns:pidf"'
+        ' xmlns:gp="urn:ietf:params:xml:ns:pidf:geopriv10"'
+        ' xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model"'
+        f' xmlns:gml="{NS["gml"]}" xmlns:ca="{NS["civic"]}"'
+        f" entity={quoteattr('pres:' + entity)}>"
+        '<dm:device id="heart"><gp:geopriv>'
+        f"<gp:location-info>{point}{civic}</gp:location-info>"
+        "<gp:usage-rules/></gp:geopriv></dm:device></presence>"
+    )
 
 
 def _iso(moment: datetime) -> str:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from heart_field import tokens
-from heart_field.domain import status
+from heart_field.domain import eido, status
 from heart_field.domain.status import Action, OutcomeInput, Tap
 from heart_field.extensions import db
 from heart_field.models import AuditEvent, EidoDocument, Incident
@@ -211,7 +211,7 @@ def test_round_trip_import_work_the_call_export_and_validate(api, team):
     assert "Walked him to the shelter." in notes
     assert document["callbackComponent"][0]["callBackInformationUri"] == ["tel:+19195550100"]
     pidf_lo = document["locationComponent"][0]["locationByValue"]
-    assert f"{NINTH_STREET[0]:.6f} {NINTH_STREET[1]:.6f}" in pidf_lo
+    assert eido.read_pidf_lo(pidf_lo) == eido.Place(incident.address, *NINTH_STREET)
 
     # The export taken in again is an update of the same incident, not a new one.
     again = api.post("/api/v1/eido", document)
@@ -443,7 +443,8 @@ def test_a_call_taken_in_as_our_own_json_exports_valid_eido_with_each_unit_sent(
 ):
     from tests.api.conftest import call
 
-    incident_id = api.post("/api/v1/incidents", call()).json["id"]
+    body = call(address="Ninth St & Main St <corner>, Durham, NC")
+    incident_id = api.post("/api/v1/incidents", body).json["id"]
     api.post(f"/api/v1/incidents/{incident_id}/assign", {"team": "CR-1"})
     status.apply(db.session, team, Tap(Action.DECLINE, "decline-1", reason="Too far"), None)
     api.post(f"/api/v1/incidents/{incident_id}/assign", {"team": "CR-2"})
@@ -459,6 +460,10 @@ def test_a_call_taken_in_as_our_own_json_exports_valid_eido_with_each_unit_sent(
     assert "activeOnIncidentId" not in units["CR-1"]
     assert document["incidentComponent"]["incidentStatusCommonRegistryText"] == ["ResourcesEnroute"]
     assert len(document["dispatchComponent"]) == 2
+    [location] = document["locationComponent"]
+    assert eido.read_pidf_lo(location["locationByValue"]) == eido.Place(
+        "Ninth St & Main St <corner>, Durham, NC", 36.009004, -78.922177
+    )
     notes = [n["notesActionComments"] for n in document["notesComponent"]]
     assert "Man sitting outside for hours." in notes  # the narrative, with read_personal
 
