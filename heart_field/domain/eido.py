@@ -291,6 +291,8 @@ def _received(document: Mapping) -> datetime | None:
 
 def _priority(incident: Mapping) -> int:
     number = incident.get("incidentCommonPriorityNumber")
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)  # JSON has one number type: 2.0 is 2
     if isinstance(number, int) and not isinstance(number, bool) and 1 <= number <= 3:
         return number
     text = _text(incident, "incidentPriorityInternalText", "incidentComponent", limit=40)
