@@ -122,6 +122,10 @@ ENDED_ASSIGNMENT = {
     "cleared": "Cleared",
     "declined": "AssignmentCancelled",
     "cancelled": "AssignmentCancelled",
+    "call_cancelled": "AssignmentCancelled",  # the call was cancelled (steer's cancel_call)
+    "reassigned": "AssignmentCancelled",
+    "diverted": "AssignmentCancelled",
+    "out_of_service": "OutofService",
 }
 # HEART disposition -> EIDO-CommonDispositionCode registry (APCO ANS 1.111.2-2018).
 DISPOSITION_CODES = {

@@ -149,7 +149,10 @@ def times(received_at: datetime, taps: Iterable[tuple[str, datetime]]) -> Nemsis
     for action, moment in response:
         first.setdefault(action, moment)
     cleared = first.get("clear")
-    released = first.get("cancel") or first.get("decline") or first.get("cancel_call")
+    # Taken off the call before clearing it: declined, cancelled (the assignment or the whole
+    # call), reassigned or diverted to another call.
+    releases = ("decline", "cancel", "cancel_call", "reassign", "divert")
+    released = min((first[a] for a in releases if a in first), default=None)
     return NemsisTimes(
         psap_call=received_at,
         unit_notified=first.get("assign"),
