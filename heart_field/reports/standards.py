@@ -27,7 +27,27 @@ def gpl_calls(session: Session, scope: Scope) -> Table:
 def _rows(session: Session, scope: Scope) -> Iterator[list]:
     latest = _latest_assignments(scope)
     calls = (
-        select(Incident, Team, Outcome, exists().where(Referral.incident_id == Incident.id))
+        select(
+            Incident.id,
+            Incident.cad_number,
+            Incident.received_at,
+            Incident.call_type,
+            Incident.priority,
+            Incident.within_city_limits,
+            Incident.recommended_unit_type,
+            Incident.fallback_reason,
+            Team.id.label("team_id"),
+            Team.call_sign,
+            Team.unit_type,
+            Outcome.disposition,
+            Outcome.people_served,
+            Outcome.services,
+            Outcome.transport,
+            Outcome.police_requested,
+            Outcome.ems_requested,
+            Outcome.referral_declined,
+            exists().where(Referral.incident_id == Incident.id).label("referred"),
+        )
         .outerjoin(latest, latest.c.incident_id == Incident.id)
         .outerjoin(Assignment, Assignment.id == latest.c.assignment_id)
         .outerjoin(Team, Team.id == Assignment.team_id)
@@ -57,50 +77,52 @@ def _rows(session: Session, scope: Scope) -> Iterator[list]:
     )
     pending = next(taps_by_call, None)
     zone = scope.period.zone
-    for incident, team, outcome, referred in session.execute(
-        calls.execution_options(yield_per=STREAM_BATCH)
-    ):
-        key = (incident.received_at, incident.id)
+    for call in session.execute(calls.execution_options(yield_per=STREAM_BATCH)):
+        key = (call.received_at, call.id)
         # Both streams are ordered by (received_at, id); skip calls the unit filter left out.
         while pending is not None and pending[0] < key:
             pending = next(taps_by_call, None)
         taps = []
         if pending is not None and pending[0] == key:
-            taps = [(e.action, e.occurred_at) for e in pending[1] if team and e.team_id == team.id]
+            taps = [(e.action, e.occurred_at) for e in pending[1] if e.team_id == call.team_id]
             pending = next(taps_by_call, None)
-        yield gpl.row(_facts(incident, team, outcome, bool(referred), taps), zone)
+        yield gpl.row(_facts(call, taps), zone)
 
 
-def _facts(incident, team, outcome, referred: bool, taps) -> gpl.CallFacts:
-    known = DISPOSITIONS.get(outcome.disposition) if outcome else None
+def _facts(call, taps) -> gpl.CallFacts:
+    """One row of the calls query (labelled columns) and its team's taps, as the row needs."""
+    known = DISPOSITIONS.get(call.disposition) if call.disposition else None
+    outcome = call.disposition is not None
     return gpl.CallFacts(
-        cad_number=incident.cad_number,
-        received_at=incident.received_at,
-        call_type_label=CALL_TYPES.get(incident.call_type, incident.call_type_label),
-        priority=incident.priority,
-        within_city_limits=incident.within_city_limits,
+        cad_number=call.cad_number,
+        received_at=call.received_at,
+        call_type_label=CALL_TYPES.get(
+            call.call_type, call.call_type.replace("_", " ").capitalize()
+        ),
+        priority=call.priority,
+        within_city_limits=call.within_city_limits,
         eligible=None
-        if incident.within_city_limits is None
-        else incident.recommended_unit_type is not None,
-        fallback_label=FALLBACK_REASONS.get(incident.fallback_reason or "", ""),
-        call_sign=team.call_sign if team else None,
-        unit_label=UNIT_TYPES.get(team.unit_type, team.unit_type) if team else "",
-        times=nemsis.times(incident.received_at, taps),
-        disposition_label=known.label if known else (outcome.disposition if outcome else None),
+        if call.within_city_limits is None
+        else call.recommended_unit_type is not None,
+        fallback_label=FALLBACK_REASONS.get(call.fallback_reason or "", ""),
+        call_sign=call.call_sign,
+        unit_label=UNIT_TYPES.get(call.unit_type, call.unit_type) if call.unit_type else "",
+        times=nemsis.times(call.received_at, taps),
+        disposition_label=known.label if known else call.disposition,
         nemsis=nemsis.disposition(
             known.nemsis_code,
             known.nemsis_label,
-            outcome.disposition,
-            outcome.services,
-            outcome.transport,
+            call.disposition,
+            call.services or [],
+            call.transport,
         )
         if known
         else None,
-        people_served=outcome.people_served if outcome else None,
-        services=[SERVICES.get(s, s) for s in (outcome.services or [])] if outcome else [],
-        transport=outcome.transport if outcome else None,
-        police_requested=outcome.police_requested if outcome else None,
-        ems_requested=outcome.ems_requested if outcome else None,
-        referral_made=referred,
-        referral_declined=outcome.referral_declined if outcome else None,
+        people_served=call.people_served,
+        services=[SERVICES.get(s, s) for s in (call.services or [])],
+        transport=call.transport if outcome else None,
+        police_requested=call.police_requested if outcome else None,
+        ems_requested=call.ems_requested if outcome else None,
+        referral_made=bool(call.referred),
+        referral_declined=call.referral_declined if outcome else None,
     )
