@@ -161,8 +161,11 @@ def import_eido(body: EidoIn):
         )
     data = call.incident_input
     if incident.intake_fingerprint != intake.fingerprint(data):
-        before = eido.read(previous.document).incident_input
-        moved = (before.address, before.lat, before.lon) != (data.address, data.lat, data.lon)
+        try:
+            before = eido.read(previous.document).incident_input
+            moved = (before.address, before.lat, before.lon) != (data.address, data.lat, data.lon)
+        except eido.EidoError:  # kept by an older, stricter reader: locate it again
+            moved = True
         intake.revise_incident(db.session, incident, data, relocate=moved)
     if previous.document != original:
         _keep(incident, call, original, "eido_update")
