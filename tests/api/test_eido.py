@@ -481,3 +481,15 @@ def test_an_update_to_a_call_a_team_holds_moves_it_but_keeps_the_team(api, team)
     incident = db.session.get(Incident, incident_id)
     assert (incident.status, incident.priority) == ("assigned", 1)
     assert incident.current_assignment.team.call_sign == "CR-1"
+
+
+def test_an_update_after_an_unreadable_stored_document_locates_the_call_again(api):
+    first = api.post("/api/v1/eido", durham_eido()).json
+    stored = db.session.scalar(select(EidoDocument))
+    stored.document = {"$id": stored.eido_id, "locationComponent": "not a list"}
+    db.session.commit()
+    update = durham_eido(lastUpdateTimeStamp="2026-11-30T14:30:00-05:00")
+    update["incidentComponent"]["incidentCommonPriorityNumber"] = 3
+    answer = api.post("/api/v1/eido", update)
+    assert (answer.status_code, answer.json["id"]) == (200, first["id"])
+    assert (answer.json["lat"], answer.json["lon"]) == NINTH_STREET
