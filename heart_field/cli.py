@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from . import audit, tokens
 from .extensions import db
 from .models import Discipline, Role, Team, UnitType, User
+from .models.tokens import SCOPES
 from .passwords import PasswordRejected, check_new_password
 
 
@@ -84,12 +85,20 @@ def create_team(call_sign, unit):
 
 @click.command("create-token")
 @click.argument("name")
-def create_token(name):
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(list(SCOPES)),
+    help="What the token may do; repeat for several. Default: all three.",
+)
+def create_token(name, scopes):
     """Create an API bearer token for NAME (e.g. "Durham ECC CAD") and print it, once."""
     name = name.strip()
     if not name or len(name) > 80:
         raise click.UsageError("Give the token a name of 1 to 80 characters.")
-    _token, secret = tokens.issue(db.session, name)
+    token, secret = tokens.issue(db.session, name, scopes=scopes or None)
+    click.echo(f"Scopes: {token.scopes}", err=True)
     click.echo(
         f"API token for {name} (shown once; store it in the CAD system's secrets):", err=True
     )

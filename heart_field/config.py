@@ -67,6 +67,9 @@ class Config:
 
     # Requests each API token may make (Flask-Limiter syntax); past it, 429 with Retry-After.
     HEART_API_RATE_LIMIT = os.environ.get("HEART_API_RATE_LIMIT", "300 per minute")
+    # Who HEART is in the EIDO documents it writes (agency and issuing element identifiers).
+    HEART_EIDO_AGENCY_ID = os.environ.get("HEART_EIDO_AGENCY_ID", "heart.durhamnc.gov")
+    HEART_EIDO_ELEMENT_ID = os.environ.get("HEART_EIDO_ELEMENT_ID", "heart-field.durhamnc.gov")
     RATELIMIT_HEADERS_ENABLED = True
 
 

@@ -6,3 +6,6 @@ DESCRIPTION = (
     'Errors are JSON `{"error": code, "message": text}` with a 4xx status. '
     "`POST /incidents` is idempotent by `cad_number`."
 )
+
+# The EIDO operations register themselves on the API blueprint (routes.bp).
+from . import eido as _eido  # noqa: E402, F401

@@ -20,6 +20,7 @@ REF = "#/components/schemas/{model}"
 ERROR_TEXT = {
     400: "The body is not valid JSON.",
     401: "No token, or a token that is unknown or revoked.",
+    403: "The token's scopes do not allow this operation.",
     404: "No such object (`not_found`), or a named team or address that does not exist.",
     409: "Refused: the current state does not allow it.",
     413: "The body is larger than 1 MB.",
@@ -240,7 +241,7 @@ def _query_parameters(model: type[BaseModel] | None) -> list[dict]:
 
 
 def _error_statuses(op: Operation, path_params: list) -> list[int]:
-    statuses = set(op.errors) | {401, 429}
+    statuses = set(op.errors) | {401, 403, 429}
     if op.body is not None:
         statuses |= {400, 413, 415, 422}
     if op.query is not None:

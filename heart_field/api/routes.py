@@ -57,6 +57,14 @@ def require_token():
     if token is None:
         raise _unauthorized("That token is unknown or has been revoked.")
     g.api_token = token
+    scope = tokens.required_scope(current_app.view_functions[request.endpoint], request.method)
+    if not token.allows(scope):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"This token may not do that: it needs the scope {scope}; it has "
+            f"{', '.join(sorted(token.scope_set)) or 'none'}.",
+        )
 
 
 def _unauthorized(message: str) -> ApiError:

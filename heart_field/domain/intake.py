@@ -188,11 +188,18 @@ def fingerprint(data: IncidentInput) -> str:
 
 
 def create_incident(
-    session: Session, data: IncidentInput, actor: User | None, geo: Dispatching | None = None
+    session: Session,
+    data: IncidentInput,
+    actor: User | None,
+    geo: Dispatching | None = None,
+    received_at: datetime | None = None,
+    commit: bool = True,
 ) -> Incident:
-    """Locate, geofence, route and save one call; commits."""
+    """Locate, geofence, route and save one call; commits unless told not to (the caller then
+    commits it with what it saves beside it). ``received_at`` defaults to now (a call handed
+    over from another system, e.g. as EIDO, keeps the time it was first received)."""
     geo = geo or current()
-    received_at = utcnow()
+    received_at = received_at or utcnow()
     found = assess(session, data, geo, received_at)
     incident = Incident(
         cad_number=data.cad_number,
@@ -213,7 +220,46 @@ def create_incident(
     )
     session.add(incident)
     _record_decision(session, incident, found.decision)
-    session.commit()
+    if commit:
+        session.commit()
+    return incident
+
+
+def revise_incident(
+    session: Session,
+    incident: Incident,
+    data: IncidentInput,
+    relocate: bool,
+    geo: Dispatching | None = None,
+) -> Incident:
+    """A newer version of a call taken in (an EIDO update): its details change; when
+    ``relocate`` (the location given changed) it is located and geofenced again. Routing runs
+    again only while the call still waits for a team. Does not commit."""
+    geo = geo or current()
+    for name in ("call_type", "priority", "weapons", "violence", "medical_emergency"):
+        setattr(incident, name, getattr(data, name))
+    incident.narrative = data.narrative
+    incident.callback_phone = data.callback_phone
+    incident.intake_fingerprint = fingerprint(data)
+    waiting = incident.status == IncidentStatus.OPEN.value
+    if relocate:
+        found = assess(session, data, geo, incident.received_at)
+        incident.address = data.address
+        incident.lat, incident.lon = found.lat, found.lon
+        incident.within_city_limits = found.within_city_limits
+        if waiting:
+            _record_decision(session, incident, found.decision)
+    elif waiting and incident.within_city_limits is not None:
+        decision = decide(
+            session,
+            geo,
+            incident.within_city_limits,
+            (incident.lat, incident.lon),
+            incident.call_type,
+            SafetyScreen(incident.weapons, incident.violence, incident.medical_emergency),
+            incident.received_at,
+        )
+        _record_decision(session, incident, decision)
     return incident
 
 

@@ -1,6 +1,7 @@
 """SQLAlchemy 2.0 typed models, one module per part of the domain."""
 
 from .audit import AuditEvent
+from .eido import EidoDocument
 from .incidents import (
     ACTIVE_INCIDENT_STATUSES,
     CALL_TYPES,
@@ -36,6 +37,7 @@ __all__ = [
     "ACTIVE_INCIDENT_STATUSES",
     "ApiToken",
     "AuditEvent",
+    "EidoDocument",
     "CALL_TYPES",
     "DISPOSITIONS",
     "SERVICES",

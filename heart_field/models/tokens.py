@@ -8,6 +8,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 
+# What a token may do. GET operations need read_status; POST (and other writes) need
+# create_incidents; personal details (callback number, narrative, notes) need read_personal.
+SCOPES = {
+    "create_incidents": "Create incidents",
+    "read_status": "Read status",
+    "read_personal": "Read personal details",
+}
+ALL_SCOPES = " ".join(SCOPES)
+
 
 class ApiToken(db.Model):
     __tablename__ = "api_tokens"
@@ -20,6 +29,15 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Space-separated names from SCOPES (tokens made before scopes existed have all three).
+    scopes: Mapped[str] = mapped_column(String(120), default=ALL_SCOPES, server_default=ALL_SCOPES)
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scope_set
 
     @property
     def active(self) -> bool:

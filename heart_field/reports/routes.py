@@ -5,6 +5,7 @@ them; dispatchers, navigators, responders and admins do not (the design gives re
 supervisors; an admin who needs them is given a supervisor account, which is audited).
 """
 
+import itertools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,10 +14,11 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import roles
+from ..domain import gpl
 from ..extensions import db
 from ..htmx import render_page
 from ..models import Role, utcnow
-from . import queries, referrals
+from . import queries, referrals, standards
 from .charts import chart_for
 from .forms import ReportForm
 from .tables import csv_lines
@@ -31,7 +33,9 @@ def _zone() -> ZoneInfo:
 
 
 def _form() -> ReportForm:
-    return ReportForm.for_request(request.args, datetime.now(_zone()).date())
+    args = request.args.copy()
+    args.pop("format", None)  # which columns a CSV has, not a filter
+    return ReportForm.for_request(args, datetime.now(_zone()).date())
 
 
 def build_report(session, scope: queries.Scope) -> dict:
@@ -59,6 +63,10 @@ EXPORTS = {
     "referral-funnel": lambda s, sc: referrals.follow_through(s, sc, utcnow()).funnel,
     "referral-contact-time": lambda s, sc: referrals.follow_through(s, sc, utcnow()).contact_time,
     "referral-overdue": lambda s, sc: referrals.follow_through(s, sc, utcnow()).overdue,
+}
+# Other column sets for a table, as /reports/<name>.csv?format=<format>.
+FORMATS = {
+    ("calls", "gpl"): standards.gpl_calls,  # "Measuring What Matters" names, NEMSIS codes
 }
 
 
@@ -89,25 +97,34 @@ def export(name: str):
         return render_template(
             "error.html", code=404, message="There is no such report table."
         ), 404
+    output = request.args.get("format")
+    if output is not None and (name, output) not in FORMATS:
+        return render_template(
+            "error.html", code=404, message="That table has no such format."
+        ), 404
     form = _form()
     if not form.validate():
         message = next(iter(form.errors.values()))[0]
         return render_template("error.html", code=422, message=message), 422
     scope = form.scope(_zone())
-    table = EXPORTS[name](db.session, scope)
+    table = FORMATS[name, output](db.session, scope) if output else EXPORTS[name](db.session, scope)
     period = scope.period
     audit.record(
         db.session,
         current_user,
         "export_csv",
         "report",
-        name,
+        f"{name}-{output}" if output else name,
         detail=f"{period.first_day}..{period.last_day} {scope.unit_type or 'all units'}",
     )
     db.session.commit()
-    filename = f"heart-{name}-{period.first_day}-to-{period.last_day}.csv"
+    suffix = f"-{output}" if output else ""
+    filename = f"heart-{name}{suffix}-{period.first_day}-to-{period.last_day}.csv"
+    lines = csv_lines(table)
+    if output == "gpl":
+        lines = itertools.chain([gpl.COVERAGE + "\r\n"], lines)
     return Response(
-        stream_with_context(csv_lines(table)),
+        stream_with_context(lines),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -10,6 +10,9 @@ DESIGN_SURFACE = {
     ("get", "/api/v1/teams"),
     ("post", "/api/v1/geofence"),
     ("get", "/api/v1/events"),
+    # Issue 22: NENA EIDO in and out.
+    ("post", "/api/v1/eido"),
+    ("get", "/api/v1/incidents/{incident_id}/eido"),
 }
 
 
