@@ -46,6 +46,10 @@ class Action(StrEnum):
     CLEAR = "clear"
     OUT_OF_SERVICE = "out_of_service"
     BACK_IN_SERVICE = "back_in_service"
+    # The dispatcher or the CAD steering a call (heart_field.domain.steering applies these).
+    CANCEL_CALL = "cancel_call"  # the call is cancelled; its team is released
+    REASSIGN = "reassign"  # the call goes to another team; this one is released
+    DIVERT = "divert"  # an en-route team is sent to another call; its first call waits again
 
     @property
     def label(self) -> str:
@@ -62,6 +66,9 @@ ACTION_LABELS = {
     Action.CLEAR: "Clear",
     Action.OUT_OF_SERVICE: "Out of service",
     Action.BACK_IN_SERVICE: "Back in service",
+    Action.CANCEL_CALL: "Cancel call",
+    Action.REASSIGN: "Reassign",
+    Action.DIVERT: "Divert",
 }
 
 S = TeamStatus
@@ -78,7 +85,13 @@ TRANSITIONS: dict[Action, dict[TeamStatus, TeamStatus]] = {
     Action.CLEAR: {S.ON_SCENE: S.AVAILABLE},
     Action.OUT_OF_SERVICE: {s: S.OUT_OF_SERVICE for s in _IN_SERVICE},
     Action.BACK_IN_SERVICE: {S.OUT_OF_SERVICE: S.AVAILABLE},
+    Action.CANCEL_CALL: {S.ASSIGNED: S.AVAILABLE, S.EN_ROUTE: S.AVAILABLE},
+    Action.REASSIGN: {S.ASSIGNED: S.AVAILABLE},
+    Action.DIVERT: {S.EN_ROUTE: S.EN_ROUTE},
 }
+# Actions that move a call between teams, or between calls, in one step: they touch more
+# than one row, so heart_field.domain.steering applies them, never apply() below.
+STEERING_ACTIONS = (Action.CANCEL_CALL, Action.REASSIGN, Action.DIVERT)
 
 # Actions a team's own responders take from the field screen, in the order shown.
 FIELD_ACTIONS = (Action.ACCEPT, Action.DECLINE, Action.EN_ROUTE, Action.ON_SCENE, Action.CLEAR)
@@ -188,6 +201,8 @@ def apply(session: Session, team: Team, tap: Tap, actor: User | None) -> Transit
 
 
 def _apply(session: Session, team: Team, tap: Tap, actor: User | None) -> TransitionResult:
+    if tap.action in STEERING_ACTIONS:
+        raise TransitionRefused("invalid", f"{tap.action.label} goes through steering.", team)
     earlier = session.scalar(select(StatusEvent).where(StatusEvent.client_uuid == tap.client_uuid))
     if earlier is not None:
         if earlier.team_id != team.id:
