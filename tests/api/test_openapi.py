@@ -10,6 +10,8 @@ DESIGN_SURFACE = {
     ("get", "/api/v1/teams"),
     ("post", "/api/v1/geofence"),
     ("get", "/api/v1/events"),
+    ("post", "/api/v1/incidents/{incident_id}/cancel"),
+    ("post", "/api/v1/incidents/{incident_id}/notes"),
 }
 
 
