@@ -384,3 +384,6 @@ def _done(message: str):
         return _board(notice=("ok", message))
     flash(message)
     return redirect(url_for("dispatch.index"), code=303)
+
+
+from . import steer  # noqa: E402,F401  (registers notes, cancel, reassign, divert on this blueprint)

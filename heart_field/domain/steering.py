@@ -139,24 +139,6 @@ def notes_of(session: Session, incident_ids, newest_first: bool = False) -> dict
     return found
 
 
-def urgent_unacknowledged(session: Session, older_than: datetime) -> list[CallNote]:
-    """Urgent notes on calls with a team that nobody has acknowledged since `older_than`."""
-    return list(
-        session.scalars(
-            select(CallNote)
-            .join(Incident, Incident.id == CallNote.incident_id)
-            .where(
-                CallNote.urgent.is_(True),
-                CallNote.acknowledged_at.is_(None),
-                CallNote.team_id.is_not(None),
-                CallNote.created_at <= older_than,
-                Incident.status.in_([s.value for s in (C.ASSIGNED, C.EN_ROUTE, C.ON_SCENE)]),
-            )
-            .order_by(CallNote.id)
-        )
-    )
-
-
 # Ending a call ---------------------------------------------------------------------------
 
 

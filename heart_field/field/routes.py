@@ -264,3 +264,4 @@ def backup():
 
 
 from . import handoff  # noqa: E402,F401  (registers the hand-off routes on this blueprint)
+from . import notes as _notes  # noqa: E402,F401  (dispatch's updates and Got it)
