@@ -16,7 +16,7 @@ from ..access import roles
 from ..extensions import db
 from ..htmx import render_page
 from ..models import Role, utcnow
-from . import queries, referrals
+from . import queries, reach, referrals
 from .charts import chart_for
 from .forms import ReportForm
 from .tables import csv_lines
@@ -40,6 +40,7 @@ def build_report(session, scope: queries.Scope) -> dict:
         "outcomes": queries.outcomes(session, scope),
         "unmet": queries.unmet_need(session, scope),
         "referrals": referrals.follow_through(session, scope, utcnow()),
+        "reach": reach.reach(session, scope),
     }
 
 
@@ -59,6 +60,9 @@ EXPORTS = {
     "referral-funnel": lambda s, sc: referrals.follow_through(s, sc, utcnow()).funnel,
     "referral-contact-time": lambda s, sc: referrals.follow_through(s, sc, utcnow()).contact_time,
     "referral-overdue": lambda s, sc: referrals.follow_through(s, sc, utcnow()).overdue,
+    "reach": lambda s, sc: reach.reach(s, sc).served,
+    "waiting-time": lambda s, sc: reach.reach(s, sc).waiting,
+    "cancellations": lambda s, sc: reach.reach(s, sc).endings,
 }
 
 
