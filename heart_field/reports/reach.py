@@ -184,14 +184,13 @@ def reach(session: Session, scope: Scope) -> Reach:
         ],
     )
 
-    codes = [c for c in RESOLUTIONS if any(endings[(c, s)] for s in FROM_STATUS)]
     ending_rows = [
         [
             RESOLUTIONS[c],
             *[endings[(c, s)] for s in FROM_STATUS],
             sum(endings[(c, s)] for s in FROM_STATUS),
         ]
-        for c in codes
+        for c in RESOLUTIONS
     ]
     ending_rows.sort(key=lambda row: -row[-1])
     endings_table = Table(
