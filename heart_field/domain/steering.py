@@ -2,24 +2,26 @@
 call, resolving a waiting call with a coded outcome, reassigning it, diverting an en-route
 team to a more urgent call.
 
-Each operation is one transaction under the feed lock (live.begin_feed_write), so two
+Each operation is one transaction under the feed's lock (feed.writing), so two
 dispatchers acting at once take turns: the second reads the state the first left and is
 refused (Refused, answered 409 with the current state) when its action no longer applies.
 Nothing is half-written: every row of an operation commits together or not at all.
 
-Team moves use the status machine's table (status.TRANSITIONS) and append one feed entry per
-team touched, so phones and boards follow live. Notes write a feed entry `note` (detail
+Team moves use the status machine's table (status.RULES) and append one feed entry per team
+touched, so phones and boards follow live (and feed.written tells push notifications).
+Diverting moves one team only, so it is status.apply() with the DIVERT rule. Notes write a feed entry `note` (detail
 `urgent` for urgent ones) and `Got it` one `note_ack`: the entries never carry the text.
 """
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .. import live
 from ..models import (
     RESOLUTIONS,
     Assignment,
@@ -27,15 +29,15 @@ from ..models import (
     CallResolution,
     Incident,
     IncidentStatus,
-    StatusEvent,
     Team,
     TeamStatus,
     User,
     utcnow,
 )
 from ..models.steering import BY_PHONE, SENT_ELSEWHERE
+from . import feed, status
 from .routing import NO_TEAM_AVAILABLE
-from .status import TRANSITIONS, Action, current_assignment
+from .status import TRANSITIONS, Action, Tap, TransitionRefused
 
 NOTE = "note"
 NOTE_ACK = "note_ack"
@@ -74,7 +76,7 @@ class Refused(Exception):
 class Done:
     """What an operation changed: the feed entries it wrote, one per team touched."""
 
-    events: list[StatusEvent]
+    events: list[feed.FeedEvent]
 
 
 # Notes -----------------------------------------------------------------------------------
@@ -84,8 +86,7 @@ def add_note(
     session: Session, incident: Incident, text: str, urgent: bool, actor: User | None
 ) -> CallNote:
     """Add an update to the call; the team holding it (if any) hears of it on the feed."""
-    live.begin_feed_write(session)
-    try:
+    with _writing(session) as write:
         assignment = incident.current_assignment
         note = CallNote(
             incident_id=incident.id,
@@ -97,31 +98,20 @@ def add_note(
         )
         session.add(note)
         if assignment is not None:
-            _signal(
-                session, assignment.team, NOTE, actor, incident.id, "urgent" if urgent else None
-            )
-        session.commit()
-    finally:
-        session.rollback()
-    live.nudge()
+            _signal(write, assignment.team, NOTE, actor, incident.id, "urgent" if urgent else None)
     return note
 
 
 def acknowledge_note(session: Session, note: CallNote, actor: User) -> CallNote:
     """`Got it` on the phone: the first tap counts, a second changes nothing."""
-    live.begin_feed_write(session)
-    try:
+    with _writing(session) as write:
         if note.acknowledged_at is not None:
             return note
         note.acknowledged_at = utcnow()
         note.acknowledged_by_id = actor.id
         team = actor.team
         if team is not None:
-            _signal(session, team, NOTE_ACK, actor, note.incident_id, None)
-        session.commit()
-    finally:
-        session.rollback()
-    live.nudge()
+            _signal(write, team, NOTE_ACK, actor, note.incident_id, None)
     return note
 
 
@@ -156,8 +146,7 @@ def end_call(
     dispatcher saw on the call ("" for none); if it changed meanwhile, refused."""
     if code not in RESOLUTIONS:
         raise ValueError(f"unknown resolution {code!r}")
-    live.begin_feed_write(session)
-    try:
+    with _writing(session) as write:
         status = C(incident.status)
         if status == C.ON_SCENE:
             raise Refused(
@@ -174,7 +163,7 @@ def end_call(
         team = assignment.team if assignment else None
         if assignment is not None:
             _end_assignment(assignment, "call_cancelled", now)
-            _move(session, assignment.team, Action.CANCEL_CALL, actor, incident.id, now, incident)
+            _move(write, assignment.team, Action.CANCEL_CALL, actor, incident.id, now, incident)
         resolution = CallResolution(
             incident_id=incident.id,
             code=code,
@@ -194,10 +183,6 @@ def end_call(
         else:
             incident.status = C.CANCELLED.value
         incident.closed_at = now
-        session.commit()
-    finally:
-        session.rollback()
-    live.nudge()
     return resolution
 
 
@@ -214,8 +199,7 @@ def reassign(
 ) -> Done:
     """Give a waiting or assigned call to `team` in one step. The team holding it (if any)
     is released (feed entry `reassign`); the new one is assigned (`assign`)."""
-    live.begin_feed_write(session)
-    try:
+    with _writing(session) as write:
         status = C(incident.status)
         if status not in (C.OPEN, C.ASSIGNED):
             raise Refused(
@@ -235,7 +219,7 @@ def reassign(
         if assignment is not None:
             _end_assignment(assignment, "reassigned", now)
             events.append(
-                _move(session, assignment.team, Action.REASSIGN, actor, incident.id, now, incident)
+                _move(write, assignment.team, Action.REASSIGN, actor, incident.id, now, incident)
             )
         session.add(
             Assignment(
@@ -245,12 +229,8 @@ def reassign(
                 assigned_at=now,
             )
         )
-        events.append(_move(session, team, Action.ASSIGN, actor, incident.id, now, incident))
+        events.append(_move(write, team, Action.ASSIGN, actor, incident.id, now, incident))
         incident.status = C.ASSIGNED.value
-        session.commit()
-    finally:
-        session.rollback()
-    live.nudge()
     return Done(events)
 
 
@@ -261,44 +241,20 @@ def divert(
     actor: User | None,
     expected_version: int | None = None,
 ) -> Done:
-    """Send an en-route team to a waiting call. Its first call goes back to the queue;
-    the team stays en route, now to the new call (one feed entry, `divert`)."""
-    live.begin_feed_write(session)
+    """Send an en-route team to a waiting call. Its first call goes back to the queue; the
+    team stays en route, now to the new call: one team, so one status.apply (RULES: divert)."""
+    tap = Tap(
+        action=Action.DIVERT,
+        client_uuid=str(uuid.uuid4()),
+        expected_version=expected_version,
+        incident_id=incident.id,
+    )
     try:
-        if TeamStatus(team.status) not in TRANSITIONS[Action.DIVERT]:
-            raise Refused(
-                f"{team.call_sign} is {team.status_label.lower()}: only a team en route is diverted.",
-                team=team,
-            )
-        _check_version(team, expected_version, incident)
-        if incident.status != C.OPEN or incident.current_assignment is not None:
-            raise Refused(
-                f"Call {incident.cad_number} is {incident.status_label.lower()}, not waiting.",
-                incident,
-            )
-        if incident.location_unverified:
-            raise Refused(f"Place call {incident.cad_number} first.", incident)
-        now = utcnow()
-        first = current_assignment(session, team.id)
-        if first is not None:
-            _end_assignment(first, "diverted", now)
-            first.incident.status = C.OPEN.value
-        session.add(
-            Assignment(
-                incident=incident,
-                team_id=team.id,
-                assigned_by_id=actor.id if actor else None,
-                assigned_at=now,
-                accepted_at=now,  # the team is on the road: no Accept to wait for
-            )
-        )
-        incident.status = C.EN_ROUTE.value
-        event = _move(session, team, Action.DIVERT, actor, incident.id, now, incident)
-        session.commit()
-    finally:
-        session.rollback()
-    live.nudge()
-    return Done([event])
+        result = status.apply(session, team, tap, actor)
+    except TransitionRefused as refused:
+        session.expire_all()
+        raise Refused(refused.message, incident, team) from None
+    return Done([result.event])
 
 
 # Helpers -----------------------------------------------------------------------------------
@@ -327,15 +283,24 @@ def _end_assignment(assignment: Assignment, why: str, now: datetime) -> None:
     assignment.end_reason = why
 
 
+@contextmanager
+def _writing(session: Session) -> Iterator[feed.FeedWrite]:
+    """The feed's transaction, reading every row afresh under its lock."""
+    session.commit()
+    with feed.writing(session) as write:
+        session.expire_all()
+        yield write
+
+
 def _move(
-    session: Session,
+    write: feed.FeedWrite,
     team: Team,
     action: Action,
     actor: User | None,
     incident_id: int,
     now: datetime,
     incident: Incident | None = None,
-) -> StatusEvent:
+) -> feed.FeedEvent:
     """Move the team by the table, compare-and-swap on its row version, and log the event."""
     from_status = TeamStatus(team.status)
     to_status = TRANSITIONS[action].get(from_status)
@@ -347,7 +312,7 @@ def _move(
             team,
         )
     version = team.version
-    swapped = session.execute(
+    swapped = write.session.execute(
         update(Team)
         .where(Team.id == team.id, Team.version == version, Team.status == from_status)
         .values(
@@ -359,7 +324,7 @@ def _move(
     )
     if swapped.rowcount != 1:
         raise Refused(f"{team.call_sign} changed meanwhile.", incident, team)
-    event = StatusEvent(
+    return write.add(
         team_id=team.id,
         incident_id=incident_id,
         actor_id=actor.id if actor else None,
@@ -371,21 +336,19 @@ def _move(
         received_at=now,
         client_uuid=str(uuid.uuid4()),
     )
-    session.add(event)
-    return event
 
 
 def _signal(
-    session: Session,
+    write: feed.FeedWrite,
     team: Team,
     kind: str,
     actor: User | None,
     incident_id: int,
     detail: str | None,
-) -> StatusEvent:
+) -> feed.FeedEvent:
     """A feed entry that changes no status, written in the caller's transaction."""
     now = utcnow()
-    event = StatusEvent(
+    return write.add(
         team_id=team.id,
         incident_id=incident_id,
         actor_id=actor.id if actor else None,
@@ -398,5 +361,3 @@ def _signal(
         client_uuid=str(uuid.uuid4()),
         detail=detail,
     )
-    session.add(event)
-    return event
