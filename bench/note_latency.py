@@ -124,9 +124,7 @@ def run(notes: int) -> dict:
                         f"/incidents/{incident['id']}/notes",
                         {"text": f"Update {n}", "urgent": n % 2 == 0},
                     )
-                    page.wait_for_function(
-                        "(id) => id in window.noteShownAt", arg=str(note["id"])
-                    )
+                    page.wait_for_function("(id) => id in window.noteShownAt", arg=str(note["id"]))
                     note_ms.append(page.evaluate(f"window.noteShownAt['{note['id']}']") - sent)
                     time.sleep(0.3)
                 browser.close()

@@ -115,6 +115,8 @@ def steer_board() -> BoardSteering:
         on_board = [IncidentStatus.OPEN.value, *(s.value for s in ACTIVE_INCIDENT_STATUSES)]
         with_team = {s.value for s in ACTIVE_INCIDENT_STATUSES}
         older_than = utcnow() - timedelta(seconds=URGENT_ACK_SECONDS)
+        # Notes hold personal details: only those who may see calls read them (not admins).
+        may_read = current_user.role in (Role.DISPATCHER, Role.SUPERVISOR)
         found = BoardSteering(
             overdue_after=timedelta(minutes=current_app.config["HEART_WAITING_OVERDUE_MINUTES"])
         )
@@ -129,7 +131,8 @@ def steer_board() -> BoardSteering:
             )
             .order_by(CallNote.id)
         ):
-            found.notes.setdefault(note.incident_id, []).append(note)
+            if may_read:
+                found.notes.setdefault(note.incident_id, []).append(note)
             if (
                 note.urgent
                 and note.acknowledged_at is None

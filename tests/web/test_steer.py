@@ -262,3 +262,19 @@ def test_an_urgent_update_unacknowledged_for_a_minute_is_an_alert(dispatch, team
     db.session.commit()
     board = dispatch.get("/dispatch/board", headers={"HX-Request": "true"}).text
     assert "CR-1 has not acknowledged an urgent update" in board
+
+
+def test_take_team_off_en_route_returns_the_call_to_waiting(dispatch, team, incident):
+    move(team, Action.ASSIGN, Action.ACCEPT, Action.EN_ROUTE, incident=incident)
+    response = dispatch.post(f"/dispatch/incidents/{incident.id}/cancel", htmx=True)
+    assert response.status_code == 200
+    assert (reload(incident).status, reload(team).status) == ("open", "available")
+
+
+def test_an_admin_on_the_board_does_not_read_the_notes(sign_in, team, incident):
+    admin = sign_in(make_user("root", Role.ADMIN))
+    move(team, Action.ASSIGN, incident=incident)
+    steering.add_note(db.session, incident, "Gate code 4471", False, None)
+    supervisor = sign_in(make_user("sup", Role.SUPERVISOR))
+    assert "Gate code 4471" in supervisor.get("/dispatch/").text
+    assert "Gate code 4471" not in admin.get("/dispatch/").text
