@@ -14,6 +14,23 @@
   document.addEventListener("pointerdown", fill, true);
   document.addEventListener("focusin", fill);
 
+  // A new overdue call or an urgent update left unacknowledged rings once (live.js's sound).
+  var seen = {};
+  function announce(first) {
+    var alerts = document.querySelectorAll("#call-alerts [data-alert]");
+    for (var i = 0; i < alerts.length; i++) {
+      var key = alerts[i].getAttribute("data-alert") + ":" +
+        (alerts[i].getAttribute("data-incident") || alerts[i].getAttribute("data-note"));
+      if (seen[key]) continue;
+      seen[key] = true;
+      if (first) continue;
+      if (window.heartLive) window.heartLive.ring(2);
+      document.body.setAttribute("data-rang", key);
+    }
+  }
+  document.addEventListener("htmx:afterSwap", function () { announce(false); });
+  announce(true);
+
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
     if (!form || !form.hasAttribute || !form.hasAttribute("data-note-form") || !event.detail.successful) return;
