@@ -8,7 +8,8 @@ Definitions (also shown on the page):
 - Eligible: inside city limits (the location verified), and not refused by routing for being
   outside service hours or a safety risk; a call that waited because no team was free is
   eligible. Calls closed as duplicates are not counted.
-- In person: a HEART team reached the scene (an On scene tap), whatever happened after.
+- In person: a HEART team reached the scene (an On scene tap) or cleared the call with an
+  outcome, whatever happened after.
 - By phone: resolved as handled by phone (Crisis Call Diversion) or callback arranged.
 - Not served: the rest that have ended, by how they ended (sent to another responder,
   cancelled, no one found). Calls still waiting or with a team not yet on scene are "still
@@ -26,7 +27,14 @@ from sqlalchemy.orm import Session
 
 from ..domain.intake import OTHER_RESPONDERS
 from ..domain.routing import NO_TEAM_AVAILABLE
-from ..models import RESOLUTIONS, CallResolution, Incident, IncidentStatus, StatusEvent
+from ..models import (
+    RESOLUTIONS,
+    CallResolution,
+    Incident,
+    IncidentStatus,
+    Outcome,
+    StatusEvent,
+)
 from ..models.steering import BY_PHONE
 from .queries import Scope, _in_period, _minutes, _share, _stream, epoch_seconds, percentile
 from .tables import Table
@@ -80,11 +88,12 @@ def _calls(scope: Scope):
             CallResolution.code,
             CallResolution.from_status,
             taps.c.assigned - received,
-            func.coalesce(taps.c.arrivals, 0),
+            func.coalesce(taps.c.arrivals, 0) + case((Outcome.id.is_(None), 0), else_=1),
             epoch_seconds(CallResolution.resolved_at) - received,
         )
         .outerjoin(taps, taps.c.incident_id == Incident.id)
         .outerjoin(CallResolution, CallResolution.incident_id == Incident.id)
+        .outerjoin(Outcome, Outcome.incident_id == Incident.id)
         .where(_in_period(scope))
     )
     if scope.unit_type:
@@ -157,7 +166,7 @@ def reach(session: Session, scope: Scope) -> Reach:
     served = Table(
         "reach",
         "Eligible calls HEART served",
-        ["Measure", "Calls", "Share of eligible calls (%)"],
+        ["Measure", "Calls", "Share (%)"],
         rows,
         chart_value=1,
         chart_title="Eligible calls: in person, by phone, not served",
