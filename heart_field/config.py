@@ -28,6 +28,8 @@ class Config:
     # Minutes before an unaccepted assignment, or a long time on scene, is flagged on the board.
     HEART_ACCEPT_TIMEOUT_MINUTES = _int("HEART_ACCEPT_TIMEOUT_MINUTES", 2)
     HEART_ON_SCENE_WELFARE_MINUTES = _int("HEART_ON_SCENE_WELFARE_MINUTES", 45)
+    # A call waiting for a team longer than this is an alert on the board.
+    HEART_WAITING_OVERDUE_MINUTES = _int("HEART_WAITING_OVERDUE_MINUTES", 15)
     # Shared devices: minutes without a tap before the screen asks for the password again.
     HEART_IDLE_LOCK_MINUTES = _int("HEART_IDLE_LOCK_MINUTES", 15)
     # The dispatch map's tile layer (a Leaflet URL template) and its attribution. None: the map

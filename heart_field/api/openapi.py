@@ -40,6 +40,7 @@ class ApiError(Exception):
         message: str,
         fields: list | None = None,
         headers: dict | None = None,
+        current: dict | None = None,
     ):
         super().__init__(message)
         self.status = status
@@ -47,9 +48,12 @@ class ApiError(Exception):
         self.message = message
         self.fields = fields
         self.headers = headers or {}
+        self.current = current
 
     def response(self):
-        body = Error(error=self.code, message=self.message, fields=self.fields)
+        body = Error(
+            error=self.code, message=self.message, fields=self.fields, current=self.current
+        )
         response = jsonify(body.model_dump(mode="json", exclude_none=True))
         response.status_code = self.status
         response.headers.update(self.headers)

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from .. import live, tokens
+from .. import tokens
 from ..access import API_TOKEN, api_token, public, rule_for, team_by_call_sign
-from ..domain import intake, status
+from ..domain import feed, intake, status, steering
 from ..domain.status import Action, Tap, TransitionRefused
 from ..extensions import csrf, db, limiter
-from ..models import Incident, Team
+from ..models import CallResolution, Incident, Team
 from .openapi import ApiError, current_document, operation
 from .schemas import (
     AssignIn,
@@ -27,6 +27,8 @@ from .schemas import (
     IncidentList,
     IncidentOut,
     IncidentQuery,
+    NoteOut,
+    ResolutionOut,
     Routing,
     TeamList,
     TeamOut,
@@ -185,7 +187,9 @@ def list_incidents(query: IncidentQuery):
     statement = select(Incident).order_by(Incident.id).limit(query.limit)
     if query.status is not None:
         statement = statement.where(Incident.status == query.status)
-    return IncidentList(incidents=[incident_detail(i) for i in db.session.scalars(statement)])
+    incidents = db.session.scalars(statement).all()
+    notes = steering.notes_of(db.session, [i.id for i in incidents])
+    return IncidentList(incidents=[incident_detail(i, notes.get(i.id, [])) for i in incidents])
 
 
 def _incident_or_404(incident_id: int) -> Incident:
@@ -199,8 +203,14 @@ def incident_out(incident: Incident) -> IncidentOut:
     return IncidentOut(**_incident_fields(incident))
 
 
-def incident_detail(incident: Incident) -> IncidentDetail:
+def incident_detail(incident: Incident, notes: list | None = None) -> IncidentDetail:
+    """`notes`: the call's notes, oldest first, when the caller read them already."""
     assignment = incident.current_assignment
+    if notes is None:
+        notes = steering.notes_of(db.session, [incident.id]).get(incident.id, [])
+    resolution = db.session.scalar(
+        select(CallResolution).where(CallResolution.incident_id == incident.id)
+    )
     return IncidentDetail(
         **_incident_fields(incident),
         call_type=incident.call_type,
@@ -210,6 +220,22 @@ def incident_detail(incident: Incident) -> IncidentDetail:
         team=assignment.team.call_sign if assignment else None,
         disposition=incident.outcome.disposition if incident.outcome else None,
         received_at=incident.received_at,
+        notes=[note_out(n) for n in notes],
+        resolution=ResolutionOut(
+            code=resolution.code, reason=resolution.reason, resolved_at=resolution.resolved_at
+        )
+        if resolution
+        else None,
+    )
+
+
+def note_out(note) -> NoteOut:
+    return NoteOut(
+        id=note.id,
+        text=note.text,
+        urgent=note.urgent,
+        created_at=note.created_at,
+        acknowledged_at=note.acknowledged_at,
     )
 
 
@@ -288,7 +314,7 @@ def list_events(query: EventQuery):
             occurred_at=e.occurred_at,
             received_at=e.received_at,
         )
-        for e in live.events_after(db.session, query.after, limit=query.limit)
+        for e in feed.events_after(db.session, query.after, limit=query.limit)
     ]
     return EventPage(events=page, next=page[-1].id if page else query.after)
 
@@ -301,3 +327,6 @@ def list_events(query: EventQuery):
 def openapi():
     """The OpenAPI 3.1 document, built from the same models that validate requests."""
     return jsonify(current_document())
+
+
+from . import steer  # noqa: E402,F401  (registers cancel and notes on this blueprint)

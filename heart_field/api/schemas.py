@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ..domain.routing import CALL_TYPES, FALLBACK_REASONS, UNIT_TYPES
-from ..models import DISPOSITIONS, IncidentStatus, TeamStatus, UnitType
+from ..models import (
+    DISPOSITIONS,
+    NOTE_MAX_LENGTH,
+    RESOLUTIONS,
+    IncidentStatus,
+    TeamStatus,
+    UnitType,
+)
 
 # Row ids are 32-bit in both databases: a bigger number names nothing (404), never an overflow.
 MAX_ID = 2**31 - 1
@@ -24,6 +31,7 @@ TeamUnit = Literal[tuple(UnitType)]  # type: ignore[valid-type]
 TeamStatusName = Literal[tuple(TeamStatus)]  # type: ignore[valid-type]
 IncidentStatusName = Literal[tuple(IncidentStatus)]  # type: ignore[valid-type]
 DispositionCode = Literal[tuple(DISPOSITIONS)]  # type: ignore[valid-type]
+ResolutionCode = Literal[tuple(RESOLUTIONS)]  # type: ignore[valid-type]
 
 Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS 84 latitude, degrees.")]
 Longitude = Annotated[float, Field(ge=-180, le=180, description="WGS 84 longitude, degrees.")]
@@ -116,6 +124,28 @@ class AssignIn(Request):
     team: CallSign = Field(description="Call sign of an available team.")
 
 
+# A note: free text with at least one character that is not a space.
+_TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+NOTE_TEXT = rf"^{_TEXT_CHAR}*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f]{_TEXT_CHAR}*$"
+
+
+class CancelIn(Request):
+    reason: str = Field(  # type: ignore[assignment]
+        None, max_length=200, pattern=TEXT, description="Why the call is cancelled."
+    )
+
+
+class NoteIn(Request):
+    text: str = Field(
+        min_length=1,
+        max_length=NOTE_MAX_LENGTH,
+        pattern=NOTE_TEXT,
+        description="The update, as the team will read it.",
+        examples=["Caller now reports a weapon."],
+    )
+    urgent: bool = Field(False, description="The team must acknowledge it (`Got it`).")
+
+
 def _whole_number(value):
     """Query strings are text: "12" is 12; "1.0", "+1" or "١" stay text and are refused."""
     if isinstance(value, str) and value.isascii() and value.isdigit():
@@ -165,8 +195,28 @@ class IncidentOut(BaseModel):
     routing: Routing
 
 
+class NoteOut(BaseModel):
+    """An update on a call from dispatch or the CAD."""
+
+    id: int
+    text: str
+    urgent: bool
+    created_at: datetime
+    acknowledged_at: datetime | None = Field(
+        description="When a crew member tapped `Got it`; null until then."
+    )
+
+
+class ResolutionOut(BaseModel):
+    """How a call ended without a team clearing it: cancelled, or resolved while waiting."""
+
+    code: ResolutionCode
+    reason: str | None
+    resolved_at: datetime
+
+
 class IncidentDetail(IncidentOut):
-    """The incident with its status, assigned team and disposition."""
+    """The incident with its status, assigned team, disposition and notes."""
 
     call_type: str
     priority: int
@@ -175,6 +225,11 @@ class IncidentDetail(IncidentOut):
     team: str | None = Field(description="Call sign of the team now assigned, or null.")
     disposition: DispositionCode | None
     received_at: datetime
+    notes: list[NoteOut] = Field(description="Updates on the call, oldest first.")
+    resolution: ResolutionOut | None = Field(
+        description="How the call ended without a clear (cancelled, or resolved while "
+        "waiting), or null."
+    )
 
 
 class IncidentList(BaseModel):
@@ -231,3 +286,7 @@ class Error(BaseModel):
     error: str = Field(examples=["invalid"])
     message: str
     fields: list[FieldError] | None = Field(None, description="Per-field problems (422).")
+    current: dict[str, str] | None = Field(
+        None,
+        description="On some 409s: the current state (`incident_status`, `team`, `team_status`).",
+    )

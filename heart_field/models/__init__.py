@@ -29,6 +29,13 @@ from .referrals import (
     ServiceConnection,
     Urgency,
 )
+from .steering import (
+    NOTE_MAX_LENGTH,
+    RESOLUTIONS,
+    URGENT_ACK_SECONDS,
+    CallNote,
+    CallResolution,
+)
 from .teams import Team, TeamStatus, UnitType
 from .tokens import ApiToken
 from .types import utcnow
@@ -66,4 +73,9 @@ __all__ = [
     "ReferralStatus",
     "ServiceConnection",
     "Urgency",
+    "NOTE_MAX_LENGTH",
+    "RESOLUTIONS",
+    "URGENT_ACK_SECONDS",
+    "CallNote",
+    "CallResolution",
 ]

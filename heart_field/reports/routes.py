@@ -18,7 +18,7 @@ from ..domain import gpl
 from ..extensions import db
 from ..htmx import render_page
 from ..models import Role, utcnow
-from . import queries, referrals, standards
+from . import queries, reach, referrals, standards
 from .charts import chart_for
 from .forms import ReportForm
 from .tables import csv_lines
@@ -44,6 +44,7 @@ def build_report(session, scope: queries.Scope) -> dict:
         "outcomes": queries.outcomes(session, scope),
         "unmet": queries.unmet_need(session, scope),
         "referrals": referrals.follow_through(session, scope, utcnow()),
+        "reach": reach.reach(session, scope),
     }
 
 
@@ -63,6 +64,9 @@ EXPORTS = {
     "referral-funnel": lambda s, sc: referrals.follow_through(s, sc, utcnow()).funnel,
     "referral-contact-time": lambda s, sc: referrals.follow_through(s, sc, utcnow()).contact_time,
     "referral-overdue": lambda s, sc: referrals.follow_through(s, sc, utcnow()).overdue,
+    "reach": lambda s, sc: reach.reach(s, sc).served,
+    "waiting-time": lambda s, sc: reach.reach(s, sc).waiting,
+    "cancellations": lambda s, sc: reach.reach(s, sc).endings,
 }
 # Other column sets for a table, as /reports/<name>.csv?format=<format>.
 FORMATS = {

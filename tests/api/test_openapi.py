@@ -13,6 +13,8 @@ DESIGN_SURFACE = {
     # Issue 22: NENA EIDO in and out.
     ("post", "/api/v1/eido"),
     ("get", "/api/v1/incidents/{incident_id}/eido"),
+    ("post", "/api/v1/incidents/{incident_id}/cancel"),
+    ("post", "/api/v1/incidents/{incident_id}/notes"),
 }
 
 

@@ -185,5 +185,5 @@ def test_phone_shows_the_call_map_and_navigate(dispatcher, browser, playwright, 
     finally:
         context.close()
         active = dispatcher.locator("#calls-active article", has_text="D2611279902")
-        active.get_by_role("button", name="Cancel assignment").click()
+        active.get_by_role("button", name="Take team off").click()
         expect(dispatcher.locator("#team-CR-2 .status")).to_have_text("Available")

@@ -192,7 +192,7 @@ def test_a_call_cancelled_while_offline_shows_the_refusal_and_the_true_state(
     dispatch = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     sign_in(dispatch, live_server, "dispatch")
     row = dispatch.locator("article.call-row", has=dispatch.get_by_text(re.compile("CO-1")))
-    row.get_by_role("button", name="Cancel assignment").click()
+    row.get_by_role("button", name="Take team off").click()
     expect(dispatch.locator("#team-CO-1 .status")).to_have_text("Available")
 
     phone.set_offline(False)

@@ -1,0 +1,41 @@
+/* The board's steering controls: each "Why" list is filled from one <template> when the
+   dispatcher reaches for it (the board stays light however many calls wait), and an update
+   that was sent clears its box (the box is kept across board refreshes by hx-preserve). */
+(function () {
+  "use strict";
+  function fill(event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-fill-from]:not([data-filled])")) return;
+    var source = document.getElementById(select.getAttribute("data-fill-from"));
+    if (!source) return;
+    select.appendChild(source.content.cloneNode(true));
+    select.setAttribute("data-filled", "");
+  }
+  document.addEventListener("pointerdown", fill, true);
+  document.addEventListener("focusin", fill);
+
+  // A new overdue call or an urgent update left unacknowledged rings once (live.js's sound).
+  var seen = {};
+  function announce(first) {
+    var alerts = document.querySelectorAll("#call-alerts [data-alert]");
+    for (var i = 0; i < alerts.length; i++) {
+      var key = alerts[i].getAttribute("data-alert") + ":" +
+        (alerts[i].getAttribute("data-incident") || alerts[i].getAttribute("data-note"));
+      if (seen[key]) continue;
+      seen[key] = true;
+      if (first) continue;
+      if (window.heartLive) window.heartLive.ring(2);
+      document.body.setAttribute("data-rang", key);
+    }
+  }
+  document.addEventListener("htmx:afterSwap", function () { announce(false); });
+  announce(true);
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.hasAttribute || !form.hasAttribute("data-note-form") || !event.detail.successful) return;
+    form.reset();
+    var box = form.closest("details");
+    if (box) box.open = false;
+  });
+})();
