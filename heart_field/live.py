@@ -52,6 +52,8 @@ BACKUP = "backup"  # a responder asks for backup
 BACKUP_ACK = "backup_ack"  # the dispatcher has seen it
 WELFARE_ACK = "welfare_ack"  # the dispatcher checked on a team long on scene
 SIGNALS = (BACKUP, BACKUP_ACK, WELFARE_ACK)
+CREW = "crew"  # someone started or ended a shift on a unit that stays on duty
+SIGNALS += (CREW,)
 
 
 def begin_feed_write(session: Session) -> None:

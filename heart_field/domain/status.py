@@ -1,8 +1,9 @@
 """The team status machine: the only code that changes a team's status.
 
+    off_duty -> available (log on), available -> off_duty (log off)
     available -> assigned -> en_route -> on_scene -> available (clear)
     assigned -> available (decline, or the dispatcher cancels)
-    any -> out_of_service -> available
+    any on-duty status -> out_of_service -> available
 
 `accept` acknowledges an assignment: it is an event of its own and the team stays
 `assigned`. Every applied action appends one StatusEvent. A client UUID seen before is
@@ -46,6 +47,8 @@ class Action(StrEnum):
     CLEAR = "clear"
     OUT_OF_SERVICE = "out_of_service"
     BACK_IN_SERVICE = "back_in_service"
+    LOG_ON = "log_on"
+    LOG_OFF = "log_off"
 
     @property
     def label(self) -> str:
@@ -62,6 +65,8 @@ ACTION_LABELS = {
     Action.CLEAR: "Clear",
     Action.OUT_OF_SERVICE: "Out of service",
     Action.BACK_IN_SERVICE: "Back in service",
+    Action.LOG_ON: "Log on",
+    Action.LOG_OFF: "Log off",
 }
 
 S = TeamStatus
@@ -78,6 +83,8 @@ TRANSITIONS: dict[Action, dict[TeamStatus, TeamStatus]] = {
     Action.CLEAR: {S.ON_SCENE: S.AVAILABLE},
     Action.OUT_OF_SERVICE: {s: S.OUT_OF_SERVICE for s in _IN_SERVICE},
     Action.BACK_IN_SERVICE: {S.OUT_OF_SERVICE: S.AVAILABLE},
+    Action.LOG_ON: {S.OFF_DUTY: S.AVAILABLE},
+    Action.LOG_OFF: {S.AVAILABLE: S.OFF_DUTY},
 }
 
 # Actions a team's own responders take from the field screen, in the order shown.
@@ -200,6 +207,13 @@ def _apply(session: Session, team: Team, tap: Tap, actor: User | None) -> Transi
         raise TransitionRefused(
             "stale_version",
             f"{team.call_sign} changed before this tap arrived: it is now {from_status.label}.",
+            team,
+        )
+    if to_status is None and from_status == S.OFF_DUTY:
+        raise TransitionRefused(
+            "illegal_transition",
+            f"{team.call_sign} is off duty (its shift has ended), so {tap.action.label} "
+            "was not applied.",
             team,
         )
     if to_status is None:

@@ -28,6 +28,7 @@ from .referrals import (
     ServiceConnection,
     Urgency,
 )
+from .shifts import REQUIRED_ROLES, CrewRole, Shift, SignInLink
 from .teams import Team, TeamStatus, UnitType
 from .tokens import ApiToken
 from .types import utcnow
@@ -64,4 +65,8 @@ __all__ = [
     "ReferralStatus",
     "ServiceConnection",
     "Urgency",
+    "REQUIRED_ROLES",
+    "CrewRole",
+    "Shift",
+    "SignInLink",
 ]

@@ -27,6 +27,8 @@ LEGAL = {
     (Action.OUT_OF_SERVICE, S.EN_ROUTE): S.OUT_OF_SERVICE,
     (Action.OUT_OF_SERVICE, S.ON_SCENE): S.OUT_OF_SERVICE,
     (Action.BACK_IN_SERVICE, S.OUT_OF_SERVICE): S.AVAILABLE,
+    (Action.LOG_ON, S.OFF_DUTY): S.AVAILABLE,
+    (Action.LOG_OFF, S.AVAILABLE): S.OFF_DUTY,
 }
 # How to bring a fresh team into each status, through the machine itself.
 PATH = {
@@ -35,6 +37,7 @@ PATH = {
     S.EN_ROUTE: [Action.ASSIGN, Action.ACCEPT, Action.EN_ROUTE],
     S.ON_SCENE: [Action.ASSIGN, Action.ACCEPT, Action.EN_ROUTE, Action.ON_SCENE],
     S.OUT_OF_SERVICE: [Action.OUT_OF_SERVICE],
+    S.OFF_DUTY: [Action.LOG_OFF],
 }
 OUTCOME = OutcomeInput(disposition="resolved_on_scene", people_served=1)
 
@@ -190,3 +193,17 @@ def test_allowed_actions_follow_acceptance(team, incident):
     status.apply(db.session, team, tap(Action.ACCEPT), None)
     assert status.allowed_actions("assigned", assignment) == [Action.EN_ROUTE]
     assert status.allowed_actions("on_scene") == [Action.CLEAR]
+
+
+def test_an_off_duty_unit_refuses_every_tap_but_log_on_and_says_why(team, incident):
+    """A tap for a unit gone off duty (a queued offline tap, say) is refused with the reason."""
+    status.apply(db.session, team, tap(Action.LOG_OFF), actor=None)
+    with pytest.raises(TransitionRefused) as refused:
+        status.apply(db.session, team, tap(Action.EN_ROUTE), actor=None)
+    assert refused.value.code == "illegal_transition"
+    assert "CR-1 is off duty" in refused.value.message
+    with pytest.raises(TransitionRefused):
+        status.apply(db.session, team, tap(Action.ASSIGN, incident), actor=None)
+    assert reload(incident).status == IncidentStatus.OPEN
+    assert status.apply(db.session, team, tap(Action.LOG_ON), actor=None).applied
+    assert team.status == S.AVAILABLE
