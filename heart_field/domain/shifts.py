@@ -5,8 +5,9 @@ crew member who starts a shift on it. It goes off duty when logged off, never wh
 holds a call; logging a unit off ends its crew's shifts. The last crew member to end their
 shift logs the unit off. A responder whose home unit is on duty joins its crew on sign-in.
 
-Status changes go through heart_field.domain.status (log_on, log_off); a crew change on a
-unit that stays on duty is a `crew` feed entry, so the board redraws the crew at once.
+Status changes go through heart_field.domain.status (log_on, log_off). A crew change on a
+unit that stays on duty writes no feed entry (the feed is status changes and signals the
+API's readers act on): the board shows it at its next refresh (20 s at most).
 """
 
 import uuid
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import live
 from ..models import (
     REQUIRED_ROLES,
     CrewRole,
@@ -116,7 +116,9 @@ def start_shift(session: Session, user: User, team: Team, role: str | None = Non
     except ValueError:
         raise ShiftRefused("invalid", "Choose your role on the crew.") from None
     if chosen is None:
-        raise ShiftRefused("invalid", "Choose your role on the crew.")
+        # No discipline on record and no role chosen: the first place the crew lacks.
+        lacking = missing(team, crew(session, team)) or list(REQUIRED_ROLES[team.unit_type])
+        chosen = lacking[0]
     if own is not None and chosen != own:
         raise ShiftRefused(
             "wrong_role",
@@ -138,8 +140,6 @@ def start_shift(session: Session, user: User, team: Team, role: str | None = Non
     session.commit()
     if team.status == TeamStatus.OFF_DUTY:
         _log_on(session, team, user, undo=shift)
-    else:
-        _crew_changed(session, team, user)
     session.refresh(user)
     return shift
 
@@ -177,8 +177,6 @@ def end_shift(session: Session, user: User) -> ShiftEnded:
     logged_off = False
     if not others and team.status == TeamStatus.AVAILABLE:
         logged_off = _apply(session, team, Action.LOG_OFF, user)
-    else:
-        _crew_changed(session, team, user)
     session.refresh(user)
     return ShiftEnded(team, logged_off)
 
@@ -242,12 +240,7 @@ def _log_on(session: Session, team: Team, user: User, undo: Shift) -> None:
         if team.status == TeamStatus.OFF_DUTY:
             session.delete(session.merge(undo))
             session.commit()
-            raise
-        _crew_changed(session, team, user)  # someone else logged it on meanwhile
-
-
-def _crew_changed(session: Session, team: Team, actor: User) -> None:
-    live.signal(session, team, live.CREW, actor, str(uuid.uuid4()))
+            raise  # otherwise someone else logged it on meanwhile: the shift stands
 
 
 def open_units(session: Session) -> list[Team]:

@@ -80,7 +80,10 @@ def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNK
     """The team's card, with an optional open panel (decline or outcome form). `assignment`:
     the team's open assignment when the caller already knows it (after an applied tap)."""
     from .handoff import handoff_context
+    from .shift import start_screen
 
+    if current_user.open_shift is None:
+        return start_screen(status_code, notice)
     team = load_team_of(current_user)
     if assignment is _UNKNOWN:
         assignment = status.current_assignment(db.session, team.id)
@@ -138,6 +141,9 @@ def vary_by_device(response):
 @bp.route("/")
 @roles(Role.RESPONDER)
 def index():
+    from .shift import join_home_unit_unless_ended
+
+    join_home_unit_unless_ended()
     return _screen()
 
 
@@ -212,6 +218,10 @@ def _tap_fields(form: TapFields) -> dict:
 def _apply(tap: Tap, made_for: str | None, refer_from=None):
     """Apply the tap made for team `made_for`; after a clear with `refer_from` (the call),
     open the referral form."""
+    if current_user.open_shift is None:
+        from .shift import not_on_shift
+
+        return not_on_shift(made_for)
     team = load_team_of(current_user)
     if made_for and made_for != team.call_sign:
         # A tap queued on a shared device by someone on another team: never apply it here.
@@ -239,6 +249,10 @@ def _apply(tap: Tap, made_for: str | None, refer_from=None):
 def backup():
     """Backup: one tap on an active call raises an alert on the board until dispatch acknowledges it.
     Not a status change: the team's status stays as it is."""
+    if current_user.open_shift is None:
+        from .shift import not_on_shift
+
+        return not_on_shift(None)
     team = load_team_of(current_user)
     form = BackupForm()
     if not form.validate():
@@ -263,4 +277,4 @@ def backup():
     return _screen(notice=("ok", "Backup requested."))
 
 
-from . import handoff  # noqa: E402,F401  (registers the hand-off routes on this blueprint)
+from . import handoff, shift  # noqa: E402,F401  (hand-off, Start shift and End shift routes)
