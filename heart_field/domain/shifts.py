@@ -12,6 +12,7 @@ API's readers act on): the board shows it at its next refresh (20 s at most).
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from ..models import (
 )
 from ..models.shifts import ROLE_OF_DISCIPLINE
 from . import status
+from .routing import ServiceHours
 from .status import Action, Tap, TransitionRefused
 
 ON_A_CALL = (TeamStatus.ASSIGNED, TeamStatus.EN_ROUTE, TeamStatus.ON_SCENE)
@@ -248,3 +250,9 @@ def open_units(session: Session) -> list[Team]:
     return list(
         session.scalars(select(Team).where(Team.retired_at.is_(None)).order_by(Team.call_sign))
     )
+
+
+def an_hour_past_service_hours(hours: ServiceHours, zone: tzinfo, now: datetime) -> bool:
+    """Now is at least an hour past the end of service hours (and before they start again):
+    a unit still on duty then is flagged on the board."""
+    return not hours.contains(now, zone) and not hours.contains(now - timedelta(hours=1), zone)
