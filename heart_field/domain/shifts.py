@@ -83,16 +83,6 @@ def role_of(user: User) -> CrewRole | None:
     return ROLE_OF_DISCIPLINE.get(user.discipline) if user.discipline else None
 
 
-def units_for(session: Session, user: User) -> list[Team]:
-    """The units this person may start a shift on: not retired, and of a kind their
-    discipline has a place on."""
-    role = role_of(user)
-    teams = session.scalars(
-        select(Team).where(Team.retired_at.is_(None)).order_by(Team.call_sign)
-    ).all()
-    return [t for t in teams if role is None or role in REQUIRED_ROLES.get(t.unit_type, ())]
-
-
 def _unit_kind_refusal(user: User, team: Team, role: CrewRole) -> str | None:
     needed = REQUIRED_ROLES.get(team.unit_type, ())
     if role in needed:

@@ -18,7 +18,7 @@ from ..domain import shifts
 from ..domain.shifts import ShiftRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
-from ..models import REQUIRED_ROLES, CrewRole, Role, TeamStatus
+from ..models import CrewRole, Role, TeamStatus
 from .routes import bp
 
 # Set when the person ends a shift in this sign-in, so the field page does not put them
@@ -62,7 +62,8 @@ def join_home_unit_unless_ended() -> None:
 
 def start_form() -> StartShiftForm:
     form = StartShiftForm()
-    units = shifts.units_for(db.session, current_user)
+    # Every unit, so one of the wrong kind is refused with the reason rather than missing.
+    units = shifts.open_units(db.session)
     form.team.choices = choices(
         {
             t.call_sign: f"{t.call_sign} · {t.unit_label} · "
@@ -81,16 +82,12 @@ def start_form() -> StartShiftForm:
 
 def start_screen(status_code=200, notice=None, form=None):
     """The phone between shifts: `Start shift`."""
-    form = form or start_form()
-    units = shifts.units_for(db.session, current_user)
     return render_page(
         "field/shift_start.html",
         "field/_shift_start.html",
         status_code,
-        form=form,
+        form=form or start_form(),
         notice=notice,
-        roles_by_unit={t.call_sign: [r.value for r in REQUIRED_ROLES[t.unit_type]] for t in units},
-        own_role=shifts.role_of(current_user),
     )
 
 
