@@ -173,7 +173,7 @@ def test_assigning_an_off_duty_unit_is_409(desk, app):
     make_team("CR-4", status="off_duty")
     incident = make_incident("D89")
     answer = desk.post(f"/dispatch/incidents/{incident.id}/assign", {"team": "CR-4"}, htmx=True)
-    assert answer.status_code == 409 and "off duty" in answer.text
+    assert answer.status_code == 409 and "off duty" in answer.text.lower()
     assert reload(incident).status == "open"
 
 
