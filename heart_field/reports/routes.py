@@ -16,7 +16,7 @@ from ..access import roles
 from ..extensions import db
 from ..htmx import render_page
 from ..models import Role, utcnow
-from . import queries, referrals
+from . import hours, queries, referrals
 from .charts import chart_for
 from .forms import ReportForm
 from .tables import csv_lines
@@ -40,6 +40,7 @@ def build_report(session, scope: queries.Scope) -> dict:
         "outcomes": queries.outcomes(session, scope),
         "unmet": queries.unmet_need(session, scope),
         "referrals": referrals.follow_through(session, scope, utcnow()),
+        "hours": hours.hours_on_duty(session, scope, utcnow()),
     }
 
 
@@ -59,6 +60,8 @@ EXPORTS = {
     "referral-funnel": lambda s, sc: referrals.follow_through(s, sc, utcnow()).funnel,
     "referral-contact-time": lambda s, sc: referrals.follow_through(s, sc, utcnow()).contact_time,
     "referral-overdue": lambda s, sc: referrals.follow_through(s, sc, utcnow()).overdue,
+    "hours-by-person": lambda s, sc: hours.hours_on_duty(s, sc, utcnow()).by_person,
+    "hours-by-unit": lambda s, sc: hours.hours_on_duty(s, sc, utcnow()).by_unit,
 }
 
 
