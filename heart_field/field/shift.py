@@ -66,8 +66,9 @@ def start_form() -> StartShiftForm:
     units = shifts.open_units(db.session)
     form.team.choices = choices(
         {
-            t.call_sign: f"{t.call_sign} · {t.unit_label} · "
+            t.call_sign: f"{t.call_sign} · "
             + ("off duty" if t.status == TeamStatus.OFF_DUTY else "on duty")
+            + f" · {t.unit_label}"
             for t in units
         },
         blank="Choose a unit",
