@@ -74,12 +74,12 @@ def create_user(username, role, call_sign, discipline, display_name):
 @click.argument("call_sign")
 @click.option("--unit", required=True, type=click.Choice([u.value for u in UnitType]))
 def create_team(call_sign, unit):
-    """Create a field team, available from now."""
+    """Create a field team (unit), off duty until it is logged on."""
     if db.session.scalar(select(Team).where(Team.call_sign == call_sign)):
         raise click.ClickException(f"Team {call_sign} already exists.")
     db.session.add(Team(call_sign=call_sign, unit_type=unit))
     db.session.commit()
-    click.echo(f"Created team {call_sign} ({unit}).")
+    click.echo(f"Created team {call_sign} ({unit}), off duty until logged on.")
 
 
 @click.command("create-token")
