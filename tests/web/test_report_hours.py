@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from heart_field.extensions import db
 from heart_field.models import Role, Shift, StatusEvent
 from tests.conftest import make_team, make_user
+from tests.web.test_reports import page_tables
 
 RANGE = {"start": "2026-06-01", "end": "2026-06-01"}
 
@@ -75,9 +76,12 @@ def test_hours_on_duty_per_person_and_per_unit_with_csv(sign_in, app):
         ["medic", "Medic", "EMT", "CR-1", "1", "3.5"],
         ["nurse", "Nurse", "Clinician or social worker", "CR-1", "1", "8.0"],
     ]
+    shown = page_tables(boss, **RANGE)
+    assert shown["hours-by-person"] == people  # the page and its CSV agree
     units = list(
         csv.reader(io.StringIO(boss.get("/reports/hours-by-unit.csv", query_string=RANGE).text))
     )
+    assert shown["hours-by-unit"] == units
     assert units[1:] == [
         ["CO-1", "Co-Response", "2", "3.0"],
         ["CR-1", "Community Response", "1", "8.0"],
