@@ -205,3 +205,20 @@ def test_a_unit_on_duty_an_hour_past_service_hours_is_flagged(desk, team, app, m
     )
     row = desk.get("/dispatch/board").text.split('id="team-CR-1"')[1].split("</tr>")[0]
     assert "On duty past service hours" in row
+
+
+def test_intake_recommends_the_full_crew_over_a_short_one_nearby(app):
+    """Routing reads the crews: CR-1 (short) is 1 km nearer the call than CR-2 (full)."""
+    from heart_field.domain import intake
+    from heart_field.domain.intake import IncidentInput
+
+    short = make_team("CR-1", lat=35.994, lon=-78.8986, status="off_duty")
+    full = make_team("CR-2", lat=35.994 + 1 / 111, lon=-78.8986, status="off_duty")
+    shifts.start_shift(db.session, make_user("a", Role.RESPONDER, short, "clinician"), short)
+    for name, discipline in (("b", "clinician"), ("c", "peer_support"), ("d", "emt")):
+        shifts.start_shift(db.session, make_user(name, Role.RESPONDER, full, discipline), full)
+    call = IncidentInput("D90", "welfare_check", 2, lat=35.994 - 0.5 / 111, lon=-78.8986)
+    assert intake.create_incident(db.session, call, actor=None).recommended_team.call_sign == "CR-2"
+    shifts.log_off(db.session, reload(full), None)  # now the short crew is the only one
+    call = IncidentInput("D91", "welfare_check", 2, lat=35.994 - 0.5 / 111, lon=-78.8986)
+    assert intake.create_incident(db.session, call, actor=None).recommended_team.call_sign == "CR-1"
