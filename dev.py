@@ -67,8 +67,11 @@ def run(args: list[str]) -> int:
         # Served over plain http on this machine, so the session cookie cannot be Secure.
         "HEART_INSECURE_COOKIES": "1",
         "HEART_PASSWORD": os.environ.get("HEART_PASSWORD", DEMO_PASSWORD),
+        # Outside HEART_SERVICE_HOURS the demo uses hours that cover now (README, Demo).
+        "HEART_DEMO": "1",
     }
     flask("db", "upgrade", env=env)
+    # Makes the demo shift once; on every start, logs its crews on and prints the logins.
     flask("seed-demo", "--if-empty", env=env)
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "5000")

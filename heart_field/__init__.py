@@ -34,6 +34,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.config.from_object(config)
     _require_secret_key(app)
     intake.init_app(app)  # city limits, geocoder, service hours: a bad setting stops start-up
+    from .demo import use_demo_hours
+
+    use_demo_hours(app)  # HEART_DEMO only: service hours that cover now
     if app.debug:
         app.config["SESSION_COOKIE_SECURE"] = False  # the debug server speaks plain http
     if app.config["HEART_PROXIES"]:

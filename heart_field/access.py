@@ -98,10 +98,15 @@ def load_user(user_id: str) -> User | None:
 
 
 def load_team_of(user: User) -> Team:
-    """The responder's own team; a responder with none has nothing to work."""
-    if user.team is None:
+    """The unit the responder is on a shift on; between shifts they have nothing to work."""
+    if user.open_shift is None:
         abort(404)
-    return user.team
+    return user.open_shift.team
+
+
+def working_team_id(user: User) -> int | None:
+    """The unit of the responder's shift now, or their home unit between shifts."""
+    return user.open_shift.team_id if user.open_shift is not None else user.team_id
 
 
 def load_incident(incident_id: int, user: User) -> Incident:
@@ -116,8 +121,9 @@ def load_incident(incident_id: int, user: User) -> Incident:
 def can_see_incident(user: User, incident: Incident) -> bool:
     if user.role in (Role.DISPATCHER, Role.SUPERVISOR):
         return True
-    if user.role == Role.RESPONDER and user.team_id is not None:
-        return any(a.team_id == user.team_id for a in incident.assignments)
+    if user.role == Role.RESPONDER:
+        mine = {user.team_id, working_team_id(user)} - {None}
+        return any(a.team_id in mine for a in incident.assignments)
     return False
 
 

@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from . import audit, tokens
@@ -75,12 +75,12 @@ def create_user(username, role, call_sign, discipline, display_name):
 @click.argument("call_sign")
 @click.option("--unit", required=True, type=click.Choice([u.value for u in UnitType]))
 def create_team(call_sign, unit):
-    """Create a field team, available from now."""
+    """Create a field team (unit), off duty until it is logged on."""
     if db.session.scalar(select(Team).where(Team.call_sign == call_sign)):
         raise click.ClickException(f"Team {call_sign} already exists.")
     db.session.add(Team(call_sign=call_sign, unit_type=unit))
     db.session.commit()
-    click.echo(f"Created team {call_sign} ({unit}).")
+    click.echo(f"Created team {call_sign} ({unit}), off duty until logged on.")
 
 
 @click.command("create-token")
@@ -108,19 +108,34 @@ def create_token(name, scopes):
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing, successfully, when users exist.")
 def seed_demo(if_empty):
-    """Fill an empty database with a demo shift (password for all: HEART_PASSWORD or 'demo-shift')."""
+    """Fill an empty database with a demo shift (password for all: HEART_PASSWORD or 'demo-shift').
+    With --if-empty on the demo's own database, log its crews on again and print the logins."""
+    from . import demo
+
     if db.session.scalar(select(func.count()).select_from(User)):
-        if if_empty:
+        if not if_empty:
+            raise click.ClickException(
+                "The database already has users; seed-demo fills only an empty one."
+            )
+        if not demo.is_demo(db.session):
             click.echo("The database already has users; demo data left as it is.")
             return
-        raise click.ClickException(
-            "The database already has users; seed-demo fills only an empty one."
+        logged_on = demo.log_on_demo_crews(db.session)
+        click.echo(
+            "Demo shift: "
+            + (f"logged on {', '.join(logged_on)}." if logged_on else "its units are on duty.")
         )
-    from .demo import seed
-
-    logins = seed(db.session, os.environ.get("HEART_PASSWORD", "demo-shift"))
-    click.echo("Demo shift created. Sign in as:")
-    for username, role in logins:
+    else:
+        demo.seed(db.session, os.environ.get("HEART_PASSWORD", "demo-shift"))
+        click.echo("Demo shift created, its crews logged on.")
+    hours = current_app.config.get("HEART_DEMO_HOURS")
+    if hours:
+        click.echo(
+            f"It is outside HEART's service hours ({hours[0]}, {current_app.config['HEART_TIMEZONE']}):"
+            f" this demo uses service hours {hours[1]} so calls can be worked now."
+        )
+    click.echo("Sign in as:")
+    for username, role in demo.logins():
         click.echo(f"  {username:<12} {role}")
 
 

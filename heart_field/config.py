@@ -25,6 +25,8 @@ class Config:
     HEART_GEOCODER_DOMAIN = os.environ.get("HEART_GEOCODER_DOMAIN")
     HEART_SERVICE_HOURS = os.environ.get("HEART_SERVICE_HOURS", "07:00-19:00")
     HEART_TIMEZONE = os.environ.get("HEART_TIMEZONE", "America/New_York")
+    # The demo (dev.py run): outside service hours, demo hours that cover now (demo.py).
+    HEART_DEMO = os.environ.get("HEART_DEMO") == "1"
     # Minutes before an unaccepted assignment, or a long time on scene, is flagged on the board.
     HEART_ACCEPT_TIMEOUT_MINUTES = _int("HEART_ACCEPT_TIMEOUT_MINUTES", 2)
     HEART_ON_SCENE_WELFARE_MINUTES = _int("HEART_ON_SCENE_WELFARE_MINUTES", 45)

@@ -3,14 +3,17 @@
 Addresses and coordinates are real Durham address points from the bundled gazetteer.
 """
 
-from datetime import timedelta
+import dataclasses
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .domain import shifts
 from .domain.referrals import due_time
+from .domain.routing import ServiceHours
 from .models import (
     Assignment,
     FollowUpAttempt,
@@ -85,6 +88,71 @@ CALLS = [
 ]
 
 
+def logins() -> list[tuple[str, str]]:
+    """(username, what they are) for every demo login, in the order seed makes them."""
+    found = []
+    for call_sign, unit, _ in TEAMS:
+        for n, discipline in enumerate(MEMBERS[unit][: len(PEOPLE[call_sign])], start=1):
+            username = f"{call_sign.lower().replace('-', '')}-{n}"
+            found.append((username, f"responder, {call_sign}, {discipline.replace('_', ' ')}"))
+    return found + [(username, role.value) for username, role, _ in STAFF]
+
+
+def is_demo(session: Session) -> bool:
+    """The database holds the demo shift (its dispatcher and first responder)."""
+    names = set(
+        session.scalars(select(User.username).where(User.username.in_(["dispatch", "cr1-1"])))
+    )
+    return names == {"dispatch", "cr1-1"}
+
+
+def log_on_demo_crews(session: Session) -> list[str]:
+    """Each demo unit's home crew starts a shift on it (the unit comes on duty), so a call
+    can be worked at once; answers the call signs logged on. Units on duty are left as
+    they are, and so is anyone already on a shift."""
+    logged_on = []
+    for call_sign, _, _ in TEAMS:
+        team = session.scalar(select(Team).where(Team.call_sign == call_sign))
+        if team is None or team.retired_at is not None or team.status != "off_duty":
+            continue
+        members = session.scalars(
+            select(User).where(User.team_id == team.id, User.active).order_by(User.username)
+        ).all()
+        for member in members:
+            if member.open_shift is None:
+                try:
+                    shifts.start_shift(session, member, team)
+                except shifts.ShiftRefused:
+                    continue
+        session.refresh(team)
+        if team.status != "off_duty":
+            logged_on.append(call_sign)
+    return logged_on
+
+
+def demo_service_hours(hours: ServiceHours, zone, now: datetime) -> ServiceHours | None:
+    """Outside HEART's service hours, twelve demo hours from the start of this hour, so a
+    newcomer can work a call at any time; None when HEART's own hours cover now."""
+    if hours.contains(now, zone):
+        return None
+    start = now.astimezone(zone).hour * 60
+    return ServiceHours(start, (start + 720) % 1440 or 1440)
+
+
+def use_demo_hours(app) -> None:
+    """With HEART_DEMO set (dev.py run), replace service hours that exclude now by demo
+    hours that cover it; HEART_DEMO_HOURS then holds (HEART's hours, the demo's) for the
+    start-up message and the board."""
+    app.config["HEART_DEMO_HOURS"] = None
+    if not app.config.get("HEART_DEMO"):
+        return
+    geo = app.extensions["heart_geo"]
+    demo = demo_service_hours(geo.service_hours, geo.zone, utcnow())
+    if demo is not None:
+        app.extensions["heart_geo"] = dataclasses.replace(geo, service_hours=demo)
+        app.config["HEART_DEMO_HOURS"] = (str(geo.service_hours), str(demo))
+
+
 def seed(session: Session, password: str) -> list[tuple[str, str]]:
     """Create the shift; returns (username, role) for each login."""
     logins = []
@@ -123,6 +191,7 @@ def seed(session: Session, password: str) -> list[tuple[str, str]]:
             )
         )
     session.commit()
+    log_on_demo_crews(session)
     # Route the open calls as intake would have (recommendation or fallback reason).
     from .domain import intake
 

@@ -84,9 +84,11 @@ def events():
     """The feed as Server-Sent Events: every event for the board, a team's own for a responder."""
     team_id = None
     if current_user.role == Role.RESPONDER:
-        if current_user.team_id is None:
+        from .access import working_team_id
+
+        team_id = working_team_id(current_user)
+        if team_id is None:
             abort(404)
-        team_id = current_user.team_id
     cursor = _cursor()
     app = current_app._get_current_object()
     response = Response(_stream(app, cursor, team_id), mimetype="text/event-stream")

@@ -51,8 +51,11 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def make_team(call_sign="CR-1", unit="community_response", lat=35.994, lon=-78.8986) -> Team:
-    team = Team(call_sign=call_sign, unit_type=unit, last_lat=lat, last_lon=lon)
+def make_team(
+    call_sign="CR-1", unit="community_response", lat=35.994, lon=-78.8986, status="available"
+) -> Team:
+    """A unit, on duty (available) unless `status` says otherwise: new units start off duty."""
+    team = Team(call_sign=call_sign, unit_type=unit, last_lat=lat, last_lon=lon, status=status)
     db.session.add(team)
     db.session.commit()
     return team

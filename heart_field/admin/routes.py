@@ -74,3 +74,6 @@ def set_token_scopes(token_id: int):
     names = ", ".join(SCOPES[s].lower() for s in form.chosen()) or "nothing"
     flash(f"Token “{token.name}” may now: {names}.")
     return redirect(url_for("admin.api_tokens"), 303)
+
+
+from . import people  # noqa: E402,F401  (people and units pages)

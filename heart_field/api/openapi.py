@@ -219,7 +219,7 @@ def _openapi_path(rule: str) -> tuple[str, list[dict]]:
         schema = (
             {"type": "integer", "minimum": 1, "maximum": MAX_ID}
             if converter == "int"
-            else {"type": "string"}
+            else {"type": "string", "minLength": 1, "maxLength": 32}  # call signs
         )
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
         return "{" + name + "}"

@@ -10,7 +10,8 @@ from werkzeug.exceptions import HTTPException
 
 from .. import tokens
 from ..access import API_TOKEN, api_token, public, rule_for, team_by_call_sign
-from ..domain import feed, intake, status, steering
+from ..domain import feed, intake, shifts, status, steering
+from ..domain.shifts import ShiftRefused
 from ..domain.status import Action, Tap, TransitionRefused
 from ..extensions import csrf, db, limiter
 from ..models import CallResolution, Incident, Team
@@ -261,15 +262,58 @@ def _incident_fields(incident: Incident) -> dict:
 @api_token
 @operation("Every team's status and since when", responses={200: TeamList})
 def list_teams():
-    rows = db.session.scalars(select(Team).order_by(Team.call_sign))
-    return TeamList(
-        teams=[
-            TeamOut(
-                call_sign=t.call_sign, unit_type=t.unit_type, status=t.status, since=t.status_since
-            )
-            for t in rows
-        ]
+    rows = db.session.scalars(
+        select(Team).where(Team.retired_at.is_(None)).order_by(Team.call_sign)
     )
+    return TeamList(teams=[team_out(t) for t in rows])
+
+
+def team_out(team: Team) -> TeamOut:
+    return TeamOut(
+        call_sign=team.call_sign,
+        unit_type=team.unit_type,
+        status=team.status,
+        since=team.status_since,
+    )
+
+
+@bp.post("/teams/<call_sign>/log-on")
+@api_token
+@operation(
+    "Start a unit's shift (log it on)",
+    responses={200: TeamOut},
+    errors=(404, 409),
+    description="The unit becomes `available`. A unit already on duty is left as it is "
+    "(200, nothing changes). 404 `team_not_found` for an unknown call sign.",
+)
+def log_on_team(call_sign: str):
+    return _log_on_or_off(call_sign, shifts.log_on)
+
+
+@bp.post("/teams/<call_sign>/log-off")
+@api_token
+@operation(
+    "End a unit's shift (log it off)",
+    responses={200: TeamOut},
+    errors=(404, 409),
+    description="The unit becomes `off_duty` and its crew's shifts end. 409 `holds_call` "
+    "while the unit holds a call (the message names it); a unit already off duty is left "
+    "as it is (200). 404 `team_not_found` for an unknown call sign.",
+)
+def log_off_team(call_sign: str):
+    return _log_on_or_off(call_sign, shifts.log_off)
+
+
+def _log_on_or_off(call_sign: str, change) -> TeamOut:
+    team = team_by_call_sign(call_sign)
+    if team is None or team.retired_at is not None:
+        raise ApiError(404, "team_not_found", f"There is no team called {call_sign}.")
+    try:
+        change(db.session, team, None)
+    except ShiftRefused as refused:
+        raise ApiError(409, refused.code, refused.message) from None
+    db.session.refresh(team)
+    return team_out(team)
 
 
 @bp.post("/geofence")

@@ -172,3 +172,6 @@ def _safe_next() -> str | None:
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
+
+
+from . import first_sign_in  # noqa: E402,F401  (sign-in links, first password)

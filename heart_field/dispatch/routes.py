@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..access import load_incident, roles, team_by_call_sign
-from ..domain import feed, intake, mapping, signals, status
+from ..domain import feed, intake, mapping, shifts, signals, status
 from ..domain.geo import distance_km
 from ..domain.intake import IncidentInput, create_incident
 from ..domain.routing import FALLBACK_REASONS, UNIT_TYPES
+from ..domain.shifts import ShiftRefused
 from ..domain.status import Action, Tap, TransitionRefused
 from ..extensions import db
 from ..field.forms import DECLINE_REASONS
@@ -82,7 +83,8 @@ def _tiles(teams, assignments, now) -> list[TeamTile]:
 
 def _board(status_code=200, intake_form=None, notice=None, place_forms=None, elsewhere_forms=None):
     now = utcnow()
-    teams = db.session.scalars(select(Team).order_by(Team.call_sign)).all()
+    units = shifts.open_units(db.session)
+    teams = [t for t in units if t.status != TeamStatus.OFF_DUTY]
     queue_statuses = [IncidentStatus.OPEN, *ACTIVE_INCIDENT_STATUSES]
     # One query however many calls are open (selectinload would send one per 500 calls);
     # the teams named on the calls are all loaded above, so reading them sends nothing.
@@ -134,7 +136,48 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
         decline_labels=DECLINE_REASONS,
         other_responders=intake.OTHER_RESPONDERS,
         notice=notice,
+        **_duty(units, now),
     )
+
+
+def _duty(units, now) -> dict:
+    """Shifts on the board: units off duty (listed apart), each crew, the short-staffed,
+    units still on duty an hour past service hours, and demo service hours."""
+    geo = intake.current()
+    return dict(
+        off_duty=[t for t in units if t.status == TeamStatus.OFF_DUTY],
+        crews=shifts.crews(db.session),
+        past_hours=shifts.an_hour_past_service_hours(geo.service_hours, geo.zone, now),
+        demo_hours=current_app.config.get("HEART_DEMO_HOURS"),
+        missing_roles=shifts.missing,
+    )
+
+
+@bp.route("/teams/<call_sign>/log-on", methods=["POST"])
+@roles(Role.DISPATCHER)
+def log_on(call_sign: str):
+    """Put a unit on duty (its crew joins as they sign in or start their shift)."""
+    return _log_on_or_off(call_sign, shifts.log_on, "is on duty", "was already on duty")
+
+
+@bp.route("/teams/<call_sign>/log-off", methods=["POST"])
+@roles(Role.DISPATCHER)
+def log_off(call_sign: str):
+    """Take a unit off duty, ending its crew's shifts; refused while it holds a call."""
+    return _log_on_or_off(call_sign, shifts.log_off, "is off duty", "was already off duty")
+
+
+def _log_on_or_off(call_sign: str, change, done: str, unchanged: str):
+    team = team_by_call_sign(call_sign)
+    if team is None or team.retired_at is not None:
+        return _board(404, notice=("error", f"There is no unit called {call_sign}."))
+    if not CancelForm().validate():
+        return _board(422, notice=("error", "That request could not be read. Reload the page."))
+    try:
+        changed = change(db.session, team, current_user)
+    except ShiftRefused as refused:
+        return _board(409, notice=("refused", f"Not done. {refused.message}"))
+    return _done(f"{team.call_sign} {done if changed else unchanged}.")
 
 
 @bp.route("/")

@@ -138,8 +138,18 @@ class Assessment:
 
 
 def team_candidates(session: Session) -> list[TeamCandidate]:
+    from .shifts import crews, missing
+
+    crew = crews(session)
     return [
-        TeamCandidate(t.call_sign, t.unit_type, t.status, t.last_lat, t.last_lon)
+        TeamCandidate(
+            t.call_sign,
+            t.unit_type,
+            t.status,
+            t.last_lat,
+            t.last_lon,
+            full_crew=not missing(t, crew.get(t.id, [])),
+        )
         for t in session.scalars(select(Team))
     ]
 

@@ -25,11 +25,15 @@ Rules, checked in this order; the first that applies decides:
    ``unit_type`` is then ``co_response``.
 
 Team choice: only teams whose ``status`` is exactly ``"available"`` and whose
-unit type is eligible qualify. The recommendation is the one nearest to the
-call by geodesic distance from its last known position; teams whose position
-is unknown rank after every team with a position (and all tie by call sign
-when the call's own location is unknown). Ties break by call sign, so the
-answer is deterministic. When no team qualifies -> fallback
+unit type is eligible qualify (an off-duty unit never does). The recommendation
+is the one nearest to the call by geodesic distance from its last known
+position, where a short-staffed crew (a required role missing) counts as
+:data:`SHORT_CREW_PENALTY_KM` further away than it is: a full crew wins at
+similar distance, a short one only when it is clearly nearer, and a short crew
+that is the only one available is still recommended. Teams whose position is
+unknown rank after every team with a position, full crews first (and all tie
+by call sign when the call's own location is unknown). Ties break by call sign,
+so the answer is deterministic. When no team qualifies -> fallback
 ``no_team_available``, with ``unit_type`` still naming the eligible unit
 (``community_response`` for a non-violent call, ``co_response`` for a violent one).
 
@@ -112,6 +116,9 @@ CALL_TYPES: dict[str, str] = {
 PHONE_CALL_TYPES: frozenset[str] = frozenset({"crisis_line", "phone_followup"})
 
 AVAILABLE = "available"
+
+# How much further a short-staffed crew counts as being, when ranking by distance.
+SHORT_CREW_PENALTY_KM = 2.0
 
 
 # Service hours ---------------------------------------------------------------------------
@@ -212,6 +219,7 @@ class TeamCandidate:
     status: str
     lat: float | None = None  # last known position; None = unknown
     lon: float | None = None
+    full_crew: bool = True  # False: short-staffed (a role its unit type needs is missing)
 
     @property
     def position(self) -> tuple[float, float] | None:
@@ -249,7 +257,8 @@ def rank_teams(
     unit_types: Iterable[str],
     location: tuple[float, float] | None,
 ) -> list[tuple[TeamCandidate, float | None]]:
-    """Available teams of the given unit types, nearest first, with their distance in km.
+    """Available teams of the given unit types, nearest first (a short-staffed crew counts
+    as SHORT_CREW_PENALTY_KM further), with their distance in km.
 
     Teams without a position (or every team when ``location`` is None) come
     after those with a known distance; ties break by call sign.
@@ -261,7 +270,8 @@ def rank_teams(
             continue
         pos = team.position
         dist = geodesic(location, pos).km if location is not None and pos is not None else None
-        key = (0, dist, team.call_sign) if dist is not None else (1, 0.0, team.call_sign)
+        short = 0.0 if team.full_crew else SHORT_CREW_PENALTY_KM
+        key = (0, dist + short, team.call_sign) if dist is not None else (1, short, team.call_sign)
         ranked.append((key, team, dist))
     ranked.sort(key=lambda item: item[0])
     return [(team, dist) for _, team, dist in ranked]

@@ -55,7 +55,10 @@ def _steps_context(team, accepted: bool, panel=None) -> dict:
 def _screen(status_code=200, notice=None, form=None, panel=None):
     """The team's card, with an optional open panel (decline or outcome form)."""
     from .handoff import handoff_context
+    from .shift import start_screen
 
+    if current_user.open_shift is None:
+        return start_screen(status_code, notice)
     team = load_team_of(current_user)
     assignment = status.current_assignment(db.session, team.id)
     backup = signals.open_backups(db.session).get(team.id)
@@ -128,6 +131,9 @@ def vary_by_device(response):
 @bp.route("/")
 @roles(Role.RESPONDER)
 def index():
+    from .shift import join_home_unit_unless_ended
+
+    join_home_unit_unless_ended()
     return _screen()
 
 
@@ -206,6 +212,10 @@ def _tap_fields(form: TapFields) -> dict:
 def _apply(tap: Tap, made_for: str | None, refer_from=None):
     """Apply the tap made for team `made_for`; after a clear with `refer_from` (the call),
     open the referral form. An htmx tap answers with what changed (_tap_answer)."""
+    if current_user.open_shift is None:
+        from .shift import not_on_shift
+
+        return not_on_shift(made_for)
     team = load_team_of(current_user)
     if made_for and made_for != team.call_sign:
         # A tap queued on a shared device by someone on another team: never apply it here.
@@ -245,6 +255,10 @@ def _retarget_card(answer):
 def backup():
     """Backup: one tap on an active call raises an alert on the board until dispatch acknowledges it.
     Not a status change: the team's status stays as it is."""
+    if current_user.open_shift is None:
+        from .shift import not_on_shift
+
+        return not_on_shift(None)
     team = load_team_of(current_user)
     form = BackupForm()
     if not form.validate():
@@ -269,5 +283,5 @@ def backup():
     return _screen(notice=("ok", "Backup requested."))
 
 
-from . import handoff  # noqa: E402,F401  (registers the hand-off routes on this blueprint)
+from . import handoff, shift  # noqa: E402,F401  (hand-off, Start shift and End shift routes)
 from . import notes as _notes  # noqa: E402,F401  (dispatch's updates and Got it)

@@ -29,6 +29,7 @@ from .referrals import (
     ServiceConnection,
     Urgency,
 )
+from .shifts import REQUIRED_ROLES, CrewRole, Shift, SignInLink
 from .steering import (
     NOTE_MAX_LENGTH,
     RESOLUTIONS,
@@ -78,4 +79,8 @@ __all__ = [
     "URGENT_ACK_SECONDS",
     "CallNote",
     "CallResolution",
+    "REQUIRED_ROLES",
+    "CrewRole",
+    "Shift",
+    "SignInLink",
 ]

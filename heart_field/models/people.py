@@ -26,6 +26,7 @@ class Role(StrEnum):
 
 class Discipline(StrEnum):
     CLINICIAN = "clinician"
+    SOCIAL_WORKER = "social_worker"
     PEER_SUPPORT = "peer_support"
     EMT = "emt"
     CIT_OFFICER = "cit_officer"
@@ -37,6 +38,7 @@ class Discipline(StrEnum):
 
 DISCIPLINE_LABELS = {
     Discipline.CLINICIAN: "Clinician",
+    Discipline.SOCIAL_WORKER: "Social worker",
     Discipline.PEER_SUPPORT: "Peer support",
     Discipline.EMT: "EMT",
     Discipline.CIT_OFFICER: "CIT officer",
@@ -54,6 +56,8 @@ class User(UserMixin, db.Model):
     discipline: Mapped[str | None] = mapped_column(String(20))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Set when an admin gives a temporary password: the next sign-in must choose a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     team: Mapped[Optional["Team"]] = relationship(back_populates="members")

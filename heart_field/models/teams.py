@@ -43,13 +43,15 @@ class Team(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sign: Mapped[str] = mapped_column(String(32), unique=True)
     unit_type: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(20), default=TeamStatus.AVAILABLE.value)
+    status: Mapped[str] = mapped_column(String(20), default=TeamStatus.OFF_DUTY.value)
     status_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Row version for optimistic concurrency: every status change bumps it.
     version: Mapped[int] = mapped_column(default=1)
     last_lat: Mapped[float | None]
     last_lon: Mapped[float | None]
     position_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A retired unit keeps its history but is no longer shown or logged on.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     members: Mapped[list["User"]] = relationship(back_populates="team", order_by="User.discipline")
 

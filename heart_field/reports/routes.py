@@ -18,7 +18,7 @@ from ..domain import gpl
 from ..extensions import db
 from ..htmx import render_page
 from ..models import Role, utcnow
-from . import queries, reach, referrals, standards
+from . import hours, queries, reach, referrals, standards
 from .charts import chart_for
 from .forms import ReportForm
 from .tables import csv_lines
@@ -45,6 +45,7 @@ def build_report(session, scope: queries.Scope) -> dict:
         "unmet": queries.unmet_need(session, scope),
         "referrals": referrals.follow_through(session, scope, utcnow()),
         "reach": reach.reach(session, scope),
+        "hours": hours.hours_on_duty(session, scope, utcnow()),
     }
 
 
@@ -67,6 +68,8 @@ EXPORTS = {
     "reach": lambda s, sc: reach.reach(s, sc).served,
     "waiting-time": lambda s, sc: reach.reach(s, sc).waiting,
     "cancellations": lambda s, sc: reach.reach(s, sc).endings,
+    "hours-by-person": lambda s, sc: hours.hours_on_duty(s, sc, utcnow()).by_person,
+    "hours-by-unit": lambda s, sc: hours.hours_on_duty(s, sc, utcnow()).by_unit,
 }
 # Other column sets for a table, as /reports/<name>.csv?format=<format>.
 FORMATS = {

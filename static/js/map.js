@@ -137,6 +137,7 @@
     board = current;
     var rows = [];
     board.querySelectorAll("#teams-table tr[data-call-sign]").forEach(function (row) { rows.push([row, "team"]); });
+    board.querySelectorAll("#teams-off-duty tr[data-call-sign]").forEach(function (row) { rows.push([row, "team"]); });
     board.querySelectorAll("#calls-waiting article[data-priority]").forEach(function (row) { rows.push([row, "waiting"]); });
     board.querySelectorAll("#calls-active article[data-priority]").forEach(function (row) { rows.push([row, "active"]); });
     var seen = {};

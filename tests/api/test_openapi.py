@@ -8,6 +8,8 @@ DESIGN_SURFACE = {
     ("get", "/api/v1/incidents/{incident_id}"),
     ("get", "/api/v1/incidents"),
     ("get", "/api/v1/teams"),
+    ("post", "/api/v1/teams/{call_sign}/log-on"),
+    ("post", "/api/v1/teams/{call_sign}/log-off"),
     ("post", "/api/v1/geofence"),
     ("get", "/api/v1/events"),
     # Issue 22: NENA EIDO in and out.

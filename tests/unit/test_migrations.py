@@ -1,6 +1,7 @@
 """The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -8,8 +9,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 
 from heart_field.extensions import db
-from heart_field.models import Referral, Role
-from tests.conftest import make_incident, make_team, make_user
+from heart_field.models import Referral
+from tests.conftest import make_incident
 
 
 def _fresh_schema():
@@ -33,8 +34,25 @@ def test_referrals_closed_before_0009_keep_their_close_in_the_history(app):
     The rows are written through the models, whose other tables 0008 already has."""
     _fresh_schema()
     upgrade(revision="0008_reports")
-    team, incident = make_team(), make_incident()
-    nia = make_user("nia", Role.NAVIGATOR)
+    # Teams and users through SQL: their models have columns that later migrations add.
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO teams (call_sign, unit_type, status, status_since, version) "
+                "VALUES ('CR-1', 'community_response', 'available', :now, 1)"
+            ),
+            {"now": datetime(2026, 11, 2, tzinfo=UTC)},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO users (username, display_name, password_hash, role, active, "
+                "created_at) VALUES ('nia', 'Nia', 'x', 'navigator', true, :now)"
+            ),
+            {"now": datetime(2026, 11, 2, tzinfo=UTC)},
+        )
+    team = SimpleNamespace(id=db.session.scalar(text("SELECT id FROM teams")))
+    nia = SimpleNamespace(id=db.session.scalar(text("SELECT id FROM users")))
+    incident = make_incident()
     when = datetime(2026, 11, 2, 10, tzinfo=UTC)
     for n, closed in enumerate((True, False)):
         db.session.add(

@@ -21,6 +21,7 @@ from heart_field.domain.routing import (
     OUTSIDE_SERVICE_HOURS,
     PHONE_CALL_TYPES,
     SAFETY_RISK,
+    SHORT_CREW_PENALTY_KM,
     RoutingDecision,
     SafetyScreen,
     ServiceHours,
@@ -426,3 +427,36 @@ def test_rank_teams_orders_by_distance_then_unknown():
     assert [t.call_sign for t, _ in ranked] == ["CR-2", "CR-1", "CR-X"]
     assert ranked[-1][1] is None
     assert ranked[0][1] < ranked[1][1]
+
+
+# --------------------------------------------------------------------------- shifts and crews
+
+
+def test_an_off_duty_unit_is_never_recommended_however_near():
+    teams = [team("CR-1", status="off_duty", **near(0.1)), team("CR-2", **near(5))]
+    assert route(teams=teams).team == "CR-2"
+    only_off = [team("CR-1", status="off_duty", **near(0.1))]
+    assert route(teams=only_off) == RoutingDecision(COMMUNITY_RESPONSE, None, NO_TEAM_AVAILABLE)
+
+
+def short(call_sign, **where):
+    return TeamCandidate(call_sign, COMMUNITY_RESPONSE, "available", full_crew=False, **where)
+
+
+def test_a_full_crew_is_preferred_to_a_short_one_at_similar_distance():
+    """The short crew is 1 km nearer: within SHORT_CREW_PENALTY_KM, so the full crew goes."""
+    teams = [short("CR-1", **near(1)), team("CR-2", **near(2))]
+    decision = route(teams=teams)
+    assert decision.team == "CR-2"
+    assert decision.distance_km == pytest.approx(2.0, abs=0.05)  # the real distance
+
+
+def test_a_short_crew_clearly_nearer_still_goes():
+    teams = [short("CR-1", **near(0.5)), team("CR-2", **near(0.5 + SHORT_CREW_PENALTY_KM + 1))]
+    assert route(teams=teams).team == "CR-1"
+
+
+def test_the_only_available_crew_is_recommended_though_short():
+    teams = [short("CR-1", **near(4)), team("CR-2", status="off_duty", **near(1))]
+    assert route(teams=teams).team == "CR-1"
+    assert route(teams=[short("CR-1")]).team == "CR-1"  # position unknown too

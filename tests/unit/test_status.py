@@ -94,12 +94,12 @@ def add(session, row):
 
 @pytest.fixture
 def team(session):
-    return add(session, Team(call_sign="CR-1", unit_type="community_response"))
+    return add(session, Team(call_sign="CR-1", unit_type="community_response", status="available"))
 
 
 @pytest.fixture
 def other_team(session):
-    return add(session, Team(call_sign="CR-2", unit_type="community_response"))
+    return add(session, Team(call_sign="CR-2", unit_type="community_response", status="available"))
 
 
 def new_incident(session, cad="D1"):

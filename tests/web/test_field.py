@@ -205,9 +205,13 @@ def test_responder_cannot_tap_for_another_team(sign_in, team, other_team, incide
     )
 
 
-def test_responder_without_team_gets_404(sign_in, app):
+def test_responder_without_team_is_offered_start_shift(sign_in, app):
+    """No home unit: the phone offers Start shift, and no team's card or stream."""
     loner = sign_in(make_user("loner", "responder"))
-    assert loner.get("/field/").status_code == 404
+    page = loner.get("/field/")
+    assert page.status_code == 200
+    assert "Start shift" in page.text and "field-live" not in page.text
+    assert loner.get("/live/events").status_code == 404
 
 
 def test_out_of_service_and_back(responder_session, team):

@@ -347,7 +347,13 @@ def test_daylight_saving_edges(app, supervisor, sign_in):
 
 
 @pytest.mark.parametrize(
-    "name", sorted(n for n in EXPORTS if n != "calls" and not n.startswith("referral-"))
+    "name",
+    sorted(
+        n
+        for n in EXPORTS
+        # referrals and hours on duty have their own (test_report_hours.py for hours)
+        if n != "calls" and not n.startswith(("referral-", "hours-"))
+    ),
 )
 def test_export_equals_the_page(handful, supervisor, sign_in, name):
     """Each table's CSV holds exactly the header and rows the page shows."""

@@ -2,7 +2,7 @@
 a waiting call resolved with a coded outcome)
 
 Revision ID: 0012_steer
-Revises: 0009_closures
+Revises: 0011_shifts
 Create Date: 2026-12-02 11:30:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_steer'
-down_revision = '0009_closures'
+down_revision = '0011_shifts'
 branch_labels = None
 depends_on = None
 
