@@ -37,3 +37,6 @@ def revoke_token(token_id: int):
     tokens.revoke(db.session, token, current_user)
     flash(f"Token “{token.name}” revoked: requests with it are refused from now on.")
     return redirect(url_for("admin.api_tokens"), 303)
+
+
+from . import devices  # noqa: E402,F401  the devices page (its routes join this blueprint)

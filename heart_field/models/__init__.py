@@ -28,6 +28,7 @@ from .referrals import (
     ServiceConnection,
     Urgency,
 )
+from .sessions import SignInFailure, UserSession
 from .teams import Team, TeamStatus, UnitType
 from .tokens import ApiToken
 from .types import utcnow
@@ -63,5 +64,7 @@ __all__ = [
     "ReferralClosure",
     "ReferralStatus",
     "ServiceConnection",
+    "SignInFailure",
+    "UserSession",
     "Urgency",
 ]
