@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.browser import LAUNCH_ARGS, chromium_path
+from tests.browser.conftest import sign_in
 from tests.browser.test_device import CACHED_URLS, OUTBOX
 from tests.browser.test_offline import (
     new_responder_with_call,
@@ -34,6 +35,8 @@ def stored(page):
 
 
 def add_outbox_items(page, call_sign, unsent):
+    """A finished tap of this team, and an unsent one (of a team not on this screen, so this
+    page does not send it meanwhile)."""
     page.evaluate(
         """([team, unsent]) => new Promise(resolve => {
         const open = indexedDB.open("heart-field");
@@ -42,7 +45,7 @@ def add_outbox_items(page, call_sign, unsent):
             const base = {url: "/field/status", occurredAt: new Date().toISOString(), team: team,
                           reason: "", queuedAt: Date.now(), fields: []};
             tx.objectStore("outbox").add(Object.assign({}, base,
-                {uuid: unsent, label: "En route", state: "queued"}));
+                {uuid: unsent, label: "En route", state: "queued", team: "X-" + team}));
             tx.objectStore("outbox").add(Object.assign({}, base,
                 {uuid: crypto.randomUUID(), label: "Accept", state: "synced"}));
             tx.oncomplete = () => resolve();
@@ -97,3 +100,33 @@ def test_lock_screen_sign_out_forgets_the_call_on_disk(live_app, live_server, pl
     expect(page.get_by_role("heading", name="No connection")).to_be_visible()
     assert ADDRESS not in page.content()
     context.close()
+
+
+def test_a_remote_sign_out_makes_the_phone_forget_the_call(
+    live_app, live_server, browser, playwright
+):
+    """A supervisor signs the phone out from /admin/devices: the phone's next request (its own
+    refresh) goes to sign in, and the sign-in page forgets the stored call and finished taps."""
+    username, call_sign = new_responder_with_call(live_app)
+    phone = browser.new_context(**playwright.devices["Pixel 7"])
+    page = open_field_screen(phone, live_server, username)
+    wait_until_screen_stored(page, ADDRESS)
+    unsent = str(uuid.uuid4())
+    add_outbox_items(page, call_sign, unsent)
+
+    desk = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    sign_in(desk, live_server, "supervisor")
+    desk.goto(f"{live_server}/admin/devices")
+    desk.get_by_role(
+        "button", name=f"Sign out this device: {username.title()}, Chrome on Android"
+    ).click()
+    expect(
+        desk.get_by_text(f"{username.title()}'s Chrome on Android is signed out.")
+    ).to_be_visible()
+
+    expect(page).to_have_url(f"{live_server}/login", timeout=30_000)  # no tap needed
+    expect(page.get_by_text("This device was signed out by a supervisor.")).to_be_visible()
+    expect(page.locator("body[data-device-forgotten]")).to_have_count(1)
+    assert stored(page) == ([], [(unsent, "queued")])
+    desk.context.close()
+    phone.close()
