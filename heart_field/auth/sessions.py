@@ -18,7 +18,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, flash, g, request, session
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
@@ -29,6 +29,9 @@ COOKIE_KEY = "sid"
 SEEN_RESOLUTION = timedelta(minutes=1)
 # Activity (a tap, a form, a page load) is written at most this often.
 ACTIVE_RESOLUTION = timedelta(seconds=30)
+# A person's rows older than this are dropped when they sign in again (the audit trail keeps
+# the sign-ins and sign-outs themselves).
+KEEP_ROWS = timedelta(days=30)
 
 ENDED_MESSAGES = {
     "signed_out_remotely": "This device was signed out by a supervisor. Sign in again.",
@@ -80,6 +83,11 @@ def start(user: User) -> UserSession:
     The caller commits."""
     key = secrets.token_urlsafe(32)
     now = utcnow()
+    db.session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id, UserSession.created_at < now - KEEP_ROWS
+        )
+    )
     row = UserSession(
         key_hash=hash_key(key),
         user_id=user.id,

@@ -57,16 +57,17 @@ def test_the_cookie_carries_only_the_session_key(app, phone):
 
 
 def test_a_new_session_key_at_every_sign_in(app, client, responder):
-    for _ in range(2):
+    """Signing in on the same browser again gives a new key and a new row."""
+
+    def sign_in():
         page = client.get("/login")
-        client.post(
-            "/login",
-            data={"username": "responder", "password": PASSWORD, "csrf_token": csrf_token(page)},
-        )
-        if _ == 0:
-            first = session_key(client)
-            client.post("/logout", data={"csrf_token": csrf_token(client.get("/field/"))})
-    assert session_key(client) != first
+        data = {"username": "responder", "password": PASSWORD, "csrf_token": csrf_token(page)}
+        assert client.post("/login", data=data).status_code == 303
+        return session_key(client)
+
+    first = sign_in()
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/field/"))})
+    assert sign_in() != first
     assert db.session.scalar(select(func.count()).select_from(UserSession)) == 2
 
 
@@ -191,3 +192,9 @@ def test_failed_sign_ins_are_counted_in_the_database(app, client, responder):
         data={"username": "responder", "password": PASSWORD, "csrf_token": csrf_token(page)},
     )
     assert db.session.scalar(select(func.count()).select_from(SignInFailure)) == 4
+
+
+def test_a_person_s_old_rows_go_when_they_sign_in_again(app, phone, sign_in, responder):
+    set_row(phone.client, created_at=utcnow() - timedelta(days=31))
+    sign_in(responder)
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 1
