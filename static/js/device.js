@@ -36,6 +36,7 @@
     var work = [window.caches ? caches.delete("heart-pages").catch(function () {}) : null];
     if (outbox) work.push(outbox.forgetFinished().catch(function () {}));
     localStorage.removeItem(KEY);
+    localStorage.removeItem("htmx-history-cache");  // pages htmx kept for the back button
     return Promise.all(work);
   }
   window.HeartDevice = {forget: forgetDevice};
