@@ -6,24 +6,20 @@ map so a new route without a rule fails). Object checks live in the load_* helpe
 view forgets them: a call that is not the user's answers 404, never revealing it exists.
 """
 
-import time
 from collections.abc import Callable
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user, logout_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select, update
 
 from . import audit
 from .extensions import db, login_manager
-from .models import Incident, Referral, ReferralStatus, Role, Team, User
+from .models import Incident, Referral, ReferralStatus, Role, Team, User, UserSession, utcnow
 
 PUBLIC = "public"
 # Checked by the API blueprint itself (bearer token), not by the session.
 API_TOKEN = "api_token"
 ALL_SIGNED_IN = tuple(Role)
-# When the session signed in (epoch seconds): a sign-in ends HEART_SESSION_MAX_AGE later.
-SIGNED_IN_AT = "signed_in_at"
 
 
 def public(view: Callable) -> Callable:
@@ -62,9 +58,7 @@ def enforce_access_rules():
     expired = _end_session_past_its_lifetime()
     if rule in (PUBLIC, API_TOKEN):
         return None
-    if expired:
-        return redirect(url_for(login_manager.login_view, next=request.full_path.rstrip("?")))
-    if not current_user.is_authenticated:
+    if expired or not current_user.is_authenticated:
         return login_manager.unauthorized()
     if current_user.role not in rule:
         abort(403)
@@ -75,26 +69,36 @@ def _end_session_past_its_lifetime() -> bool:
     """Sign out a session older than its absolute lifetime, however recently it was used."""
     if not current_user.is_authenticated:
         return False
-    max_age = current_app.config["HEART_SESSION_MAX_AGE"].total_seconds()
-    if time.time() - session.get(SIGNED_IN_AT, 0) <= max_age:
+    row = g.get("user_session")
+    max_age = current_app.config["HEART_SESSION_MAX_AGE"]
+    if row is None or utcnow() - row.created_at <= max_age:
         return False
     audit.record(db.session, current_user, "session_expired", "user", current_user.id)
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.id == row.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason="expired")
+    )
     db.session.commit()
     logout_user()
     session.clear()
+    g.pop("user_session", None)
     flash("Your sign-in has expired: sign-ins last one shift. Sign in again.")
     return True
 
 
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    # With the user's team: a responder's every request needs it (one query, not two).
-    user = (
-        db.session.get(User, int(user_id), options=[joinedload(User.team)])
-        if user_id.isdigit()
-        else None
-    )
-    return user if user is not None and user.active else None
+@login_manager.unauthorized_handler
+def unauthorized():
+    """No open session: pages go to sign in; htmx and JSON requests get 401 (htmx is told
+    where to go), never a sign-in page swapped into part of a screen."""
+    login_url = url_for(login_manager.login_view)
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error="unauthorized", message="Sign in first."), 401
+    if request.headers.get("HX-Request") == "true":
+        response = current_app.response_class("", status=401)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    return redirect(url_for(login_manager.login_view, next=request.full_path.rstrip("?")))
 
 
 def load_team_of(user: User) -> Team:

@@ -24,6 +24,8 @@ naming_convention = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
 login_manager = LoginManager()
+# The session row on the server (auth/sessions.py) decides; no per-request checks in the cookie.
+login_manager.session_protection = None
 csrf = CSRFProtect()
 limiter = Limiter(
     key_func=get_remote_address, storage_uri=os.environ.get("HEART_RATELIMIT_STORAGE", "memory://")

@@ -5,9 +5,15 @@ and style is a file under /static (htmx's own indicator styles are switched off 
 base.html). connect-src 'self' lets the live feed (SSE) and htmx reach the app, and
 worker-src 'self' lets /sw.js control the field screen offline. img-src also names the map's
 tile host when HEART_TILE_URL is set.
+
+Answers from the app itself are never stored by a browser or proxy cache (`Cache-Control:
+no-store`): pages, fragments, JSON and CSV carry personal details (a call's narrative, a
+referral's contact), and a shared tablet's back button or disk must not keep them. Static files
+(versioned by the service worker's build hash) stay cacheable; a view that sets its own
+Cache-Control (the service worker script, the live stream, the favicon) keeps it.
 """
 
-from flask import Flask
+from flask import Flask, request
 from flask_talisman import Talisman
 
 from .domain.mapping import tile_host
@@ -49,7 +55,16 @@ def content_security_policy(tile_url: str | None) -> dict[str, str]:
     return policy
 
 
+def no_store(response):
+    """after_request: no-store on every answer but static files and those that chose."""
+    if request.endpoint == "static" or "Cache-Control" in response.headers:
+        return response
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
+    app.after_request(no_store)
     # One Talisman per app: its settings live on the instance, and the policy depends on config.
     app.extensions["talisman"] = Talisman(
         app,

@@ -76,4 +76,4 @@ def set_token_scopes(token_id: int):
     return redirect(url_for("admin.api_tokens"), 303)
 
 
-from . import people  # noqa: E402,F401  (people and units pages)
+from . import devices, people  # noqa: E402,F401  (their routes join this blueprint)

@@ -1,21 +1,19 @@
 """Signing in with a one-time link an admin issued, and choosing a password when the one in
 use was temporary (or there was none). Until then, a signed-in person reaches nothing else."""
 
-import time
-
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from .. import audit, passwords
-from ..access import ALL_SIGNED_IN, SIGNED_IN_AT, public, roles
+from ..access import ALL_SIGNED_IN, public, roles
 from ..admin.people import link_hash
 from ..extensions import db
 from ..models import SignInLink, utcnow
-from . import idle
+from . import sessions
 from .routes import bp, landing_url
 
 # Reachable while a new password is still owed.
@@ -64,11 +62,9 @@ def sign_in_link(token: str):
     link.used_at = now
     user = link.user
     user.must_change_password = True
+    sessions.start(user)  # a new server-side session, as a password sign-in makes
     audit.record(db.session, user, "sign_in_link", "user", user.id, f"from {request.remote_addr}")
     db.session.commit()
-    login_user(user)
-    session[SIGNED_IN_AT] = time.time()
-    idle.mark_active()
     return redirect(url_for("auth.change_password"), 303)
 
 

@@ -1,6 +1,6 @@
-"""Sign in and out; each role lands on its own page."""
+"""Sign in and out, the lock screen; each role lands on its own page."""
 
-import time
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -9,17 +9,16 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from flask_login import current_user, logout_user
+from sqlalchemy import select, update
 
 from .. import audit, passwords
-from ..access import ALL_SIGNED_IN, SIGNED_IN_AT, public, roles
-from ..extensions import db, limiter
-from ..models import Role, User
-from . import idle
+from ..access import ALL_SIGNED_IN, public, roles
+from ..extensions import db
+from ..models import Role, User, UserSession
+from . import idle, limits, sessions
 from .forms import LockForm, LoginForm
 
 # Wrong passwords on the lock screen before the session is ended outright.
@@ -35,6 +34,8 @@ LANDING = {
     Role.ADMIN: "dispatch.index",
 }
 
+TOO_MANY = "Too many sign-in attempts. Wait a minute, then try again."
+
 
 def landing_url(user: User) -> str:
     return url_for(LANDING[Role(user.role)])
@@ -48,53 +49,36 @@ def home():
     return redirect(url_for("auth.login"))
 
 
-def _account() -> str:
-    return "account:" + request.form.get("username", "").strip().lower()
-
-
-def _failed(response) -> bool:
-    return response.status_code != 303
-
-
-def _too_many_attempts(_limit):
-    """The sign-in page again, saying why, with 429 (and Retry-After)."""
-    _record_attempt("sign_in_throttled")
-    form = LoginForm()
-    form.password.errors = ["Too many sign-in attempts. Wait a minute, then try again."]
-    return current_app.make_response((render_template("auth/login.html", form=form), 429))
+def _held(template: str, form, attempt: limits.Attempt, **context):
+    """The form again, saying why, with 429 and Retry-After."""
+    form.password.errors = [TOO_MANY]
+    response = current_app.make_response((render_template(template, form=form, **context), 429))
+    response.headers["Retry-After"] = str(attempt.retry_after)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-# Only failed attempts count, per account and per address: a shift signing in is never held up.
-@limiter.limit(
-    lambda: current_app.config["HEART_SIGNIN_LIMIT_ACCOUNT"],
-    key_func=_account,
-    methods=["POST"],
-    deduct_when=_failed,
-    on_breach=_too_many_attempts,
-    scope="signin-account",
-)
-@limiter.limit(
-    lambda: current_app.config["HEART_SIGNIN_LIMIT_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_failed,
-    on_breach=_too_many_attempts,
-    scope="signin-address",
-)
 def login():
     if current_user.is_authenticated:
         return redirect(landing_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        username = form.username.data.strip()
+        # Only failed attempts count, per account and per address, in the database (every
+        # worker sees them): a shift signing in is never held up.
+        attempt = limits.begin(username)
+        if attempt.held:
+            _record_attempt("sign_in_throttled")
+            return _held("auth/login.html", form, attempt)
+        user = db.session.scalar(select(User).where(User.username == username))
         usable = user is not None and user.active
         if passwords.verify_password(user.password_hash if usable else None, form.password.data):
-            login_user(user)
-            session[SIGNED_IN_AT] = time.time()
-            idle.mark_active()
-            _record_attempt("sign_in", user)
-            return redirect(_safe_next() or landing_url(user), code=303)
+            limits.succeeded(attempt)
+            sessions.start(user)
+            _record_attempt("sign_in", user)  # commits the new session with it
+            return redirect(safe_next(request.args.get("next")) or landing_url(user), code=303)
+        limits.failed(attempt, username)
         _record_attempt("sign_in_failed", user)
         # One message for an unknown user and a wrong password: no hint which it was.
         form.password.errors.append("Username or password is not right.")
@@ -106,17 +90,19 @@ def login():
 @roles(*ALL_SIGNED_IN)
 def logout():
     audit.record(db.session, current_user, "sign_out", "user", current_user.id)
-    db.session.commit()
-    _end_session()
+    _end_session("sign_out")
     flash("You are signed out.")
     return redirect(url_for("auth.login"), code=303)
 
 
-def _end_session() -> None:
-    """Sign out and forget the shared-device lock state with the user."""
+def _end_session(reason: str) -> None:
+    """End the session's row (so no copy of the cookie opens anything) and forget it here."""
+    row = sessions.current()
+    if row is not None:
+        sessions.end(row, reason)
+    db.session.commit()
     logout_user()
-    for key in ("active_at", "locked", "unlock_failures"):
-        session.pop(key, None)
+    sessions.forget_here()
 
 
 def _record_attempt(action: str, user: User | None = None) -> None:
@@ -141,22 +127,48 @@ def _record_attempt(action: str, user: User | None = None) -> None:
 @bp.route("/lock", methods=["GET", "POST"])
 @roles(*ALL_SIGNED_IN)
 def lock():
-    """The shared-device lock: the same person gives the password again, or signs out."""
-    idle.lock()
+    """The shared-device lock. GET shows it and changes nothing; POST without a password locks
+    the session (the page's idle timer, or "Lock"); POST with one is the same person unlocking.
+    Wrong passwords count in the session's row and against the account's sign-in limit."""
+    row = sessions.current()
+    next_url = safe_next(request.args.get("next"))
+    if request.method == "POST" and "password" not in request.form:  # CSRF checked already
+        idle.lock(row)
+        return redirect(url_for("auth.lock", next=next_url), code=303)
     form = LockForm()
     if form.validate_on_submit():
+        attempt = limits.begin(current_user.username)
+        if attempt.held:
+            idle.lock(row)
+            return _held("auth/lock.html", form, attempt)
         if current_user.check_password(form.password.data):
-            idle.mark_active()
-            session.pop("unlock_failures", None)
-            return redirect(_safe_next() or landing_url(current_user), code=303)
-        session["unlock_failures"] = session.get("unlock_failures", 0) + 1
-        if session["unlock_failures"] >= MAX_UNLOCK_FAILURES:
-            _end_session()
+            limits.succeeded(attempt)
+            idle.unlock(row)
+            return redirect(next_url or landing_url(current_user), code=303)
+        limits.failed(attempt, current_user.username)
+        if _count_unlock_failure(row) >= MAX_UNLOCK_FAILURES:
+            audit.record(
+                db.session, current_user, "sign_out_unlock_failures", "user", current_user.id
+            )
+            _end_session("unlock_failures")
             flash("Signed out after too many wrong passwords.")
             return redirect(url_for("auth.login"), code=303)
         form.password.errors.append("That password is not right.")
     status = 422 if form.is_submitted() else 200
     return render_template("auth/lock.html", form=form), status
+
+
+def _count_unlock_failure(row: UserSession) -> int:
+    """One more wrong unlock, counted in the row in one statement (workers cannot both read 4
+    and write 5); the session is locked from here on. Returns the new count."""
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.id == row.id)
+        .values(unlock_failures=UserSession.unlock_failures + 1, locked=True)
+    )
+    count = db.session.scalar(select(UserSession.unlock_failures).where(UserSession.id == row.id))
+    db.session.commit()
+    return count
 
 
 @bp.route("/activity", methods=["POST"])
@@ -166,12 +178,21 @@ def activity():
     return "", 204
 
 
-def _safe_next() -> str | None:
-    """Only follow a `next` that stays on this site."""
-    target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+def safe_next(target: str | None) -> str | None:
+    """A `next` that is a path on this site, or None (the role's home is used instead).
+    Parsed, not matched by prefix: no scheme, no host, no backslash, no control character
+    (tab, newline: browsers drop them, turning "/\\t/evil" into "//evil"), no "//"."""
+    if not target or not target.startswith("/"):
+        return None
+    if "\\" in target or "//" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 from . import first_sign_in  # noqa: E402,F401  (sign-in links, first password)

@@ -29,6 +29,7 @@ from .referrals import (
     ServiceConnection,
     Urgency,
 )
+from .sessions import SignInFailure, UserSession
 from .shifts import REQUIRED_ROLES, CrewRole, Shift, SignInLink
 from .steering import (
     NOTE_MAX_LENGTH,
@@ -73,6 +74,8 @@ __all__ = [
     "ReferralClosure",
     "ReferralStatus",
     "ServiceConnection",
+    "SignInFailure",
+    "UserSession",
     "Urgency",
     "NOTE_MAX_LENGTH",
     "RESOLUTIONS",

@@ -28,17 +28,29 @@
   ["pointerdown", "keydown"].forEach(function (name) {
     document.addEventListener(name, touched, {passive: true, capture: true});
   });
-  if (!body.dataset.idleLockSeconds) return;  // not signed in, or the lock screen itself
 
-  var limit = Number(body.dataset.idleLockSeconds) * 1000;
-  if (!localStorage.getItem(KEY)) localStorage.setItem(KEY, String(Date.now()));
-  function lockIfIdle() {
-    if (Date.now() - Number(localStorage.getItem(KEY)) > limit) window.location.assign(body.dataset.lockUrl);
+  // Every way out forgets what this device stored for the person (the screen copy of the call,
+  // finished taps), keeping taps not yet sent: they hold no personal details.
+  function forgetDevice() {
+    var outbox = window.HeartOutbox;
+    var work = [window.caches ? caches.delete("heart-pages").catch(function () {}) : null];
+    if (outbox) work.push(outbox.forgetFinished().catch(function () {}));
+    localStorage.removeItem(KEY);
+    localStorage.removeItem("htmx-history-cache");  // pages htmx kept for the back button
+    return Promise.all(work);
   }
-  lockIfIdle();
-  setInterval(lockIfIdle, 10000);
+  window.HeartDevice = {forget: forgetDevice};
 
-  // Sign-out on a shared device: delete the stored screen and finished taps; keep unsent ones.
+  // The sign-in page means no session here, however it ended (signed out on the lock screen or
+  // elsewhere, by a supervisor remotely, or at the end of its lifetime): forget at once.
+  // outbox.js loads after this file, so wait for the page's scripts.
+  if (document.querySelector("[data-forget-device]")) {
+    document.addEventListener("DOMContentLoaded", function () {
+      forgetDevice().then(function () { body.setAttribute("data-device-forgotten", ""); });
+    });
+  }
+
+  // Sign-out on a shared device (the top bar, also on the lock screen): forget, then sign out.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches || !form.matches("form.signout") || form.dataset.cleared) return;
@@ -56,13 +68,32 @@
         unsent[0].team + " signs in here. Sign out now?")) {
         return null;
       }
-      var work = [window.caches ? caches.delete("heart-pages").catch(function () {}) : null];
-      if (outbox) work.push(outbox.forgetFinished());
-      localStorage.removeItem(KEY);
-      return Promise.all(work).then(function () {
+      return forgetDevice().then(function () {
         form.dataset.cleared = "1";
         form.submit();
       });
     });
   }, true);
+
+  if (!body.dataset.idleLockSeconds) return;  // not signed in, or the lock screen itself
+
+  // Locking is a POST (a GET changes nothing); then the lock screen, to come back here.
+  var limit = Number(body.dataset.idleLockSeconds) * 1000;
+  var locking = false;
+  if (!localStorage.getItem(KEY)) localStorage.setItem(KEY, String(Date.now()));
+  function lockIfIdle() {
+    if (locking || Date.now() - Number(localStorage.getItem(KEY)) <= limit) return;
+    locking = true;
+    var here = window.location.pathname + window.location.search;
+    var go = function () {
+      window.location.assign(body.dataset.lockUrl + "?next=" + encodeURIComponent(here));
+    };
+    fetch(body.dataset.lockUrl, {
+      method: "POST", credentials: "same-origin", redirect: "manual",
+      headers: {"X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded"},
+      body: "lock=1"
+    }).then(go, go);
+  }
+  lockIfIdle();
+  setInterval(lockIfIdle, 10000);
 })();

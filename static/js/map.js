@@ -63,6 +63,14 @@
     return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
   }
 
+  // Tooltip content as a DOM text node, never an HTML string: call text (CAD number, address)
+  // comes from the CAD or the intake form, and Leaflet would parse a string as markup.
+  function textLabel(words) {
+    var span = document.createElement("span");
+    span.textContent = words;
+    return span;
+  }
+
   function text(row, selector) {
     var found = row.querySelector(selector);
     return found ? found.textContent.trim() : "";
@@ -112,7 +120,7 @@
         icon: L.divIcon({ className: "map-unverified", html: "", iconSize: [22, 22] }),
         bubblingMouseEvents: false
       });
-      marker.bindTooltip(shape.cad + " · drag to place", { permanent: true, direction: "right", className: "map-label map-label-unverified" });
+      marker.bindTooltip(textLabel(shape.cad + " · drag to place"), { permanent: true, direction: "right", className: "map-label map-label-unverified" });
       marker.on("dragend", function () { place(id, marker.getLatLng()); });
     } else {
       marker = L.circleMarker([shape.lat, shape.lon], {
@@ -122,9 +130,9 @@
         bubblingMouseEvents: false
       });
       if (shape.kind === "team") {
-        marker.bindTooltip(shape.label, { permanent: true, direction: "right", offset: [8, 0], className: "map-label" });
+        marker.bindTooltip(textLabel(shape.label), { permanent: true, direction: "right", offset: [8, 0], className: "map-label" });
       } else {
-        marker.bindTooltip(shape.title, { className: "map-label" });
+        marker.bindTooltip(textLabel(shape.title), { className: "map-label" });
       }
     }
     return marker;
@@ -160,7 +168,7 @@
         var at = entry.marker.getLatLng();
         if (at.lat !== shape.lat || at.lng !== shape.lon) entry.marker.setLatLng([shape.lat, shape.lon]);
         if (shape.label && entry.label !== shape.label) {
-          entry.marker.setTooltipContent(shape.label);
+          entry.marker.setTooltipContent(textLabel(shape.label));
           entry.label = shape.label;
         }
       }

@@ -1,14 +1,12 @@
 """Sign-in throttling, session cookies and the absolute session lifetime."""
 
-import time
-
 import pytest
 
 from heart_field import create_app
-from heart_field.access import SIGNED_IN_AT
 from heart_field.config import Config
 from heart_field.models import Role
 from tests.conftest import PASSWORD, csrf_token, make_user
+from tests.web.session_helpers import signed_in_hours_ago
 
 
 def attempt(client, username, password, address="192.0.2.10"):
@@ -52,17 +50,12 @@ def test_successful_sign_ins_are_never_held(app, dispatcher):
         assert attempt(client, "dispatcher", PASSWORD).status_code == 303
 
 
-def _age_session(client, hours):
-    with client.session_transaction() as session:
-        session[SIGNED_IN_AT] = time.time() - hours * 3600
-
-
 def test_a_sign_in_ends_after_its_absolute_lifetime(app, sign_in, responder):
     """However busy, a session older than HEART_SESSION_MAX_AGE (13 h) must sign in again."""
     phone = sign_in(responder)
-    _age_session(phone.client, 12.9)
+    signed_in_hours_ago(phone.client, 12.9)
     assert phone.get("/field/").status_code == 200
-    _age_session(phone.client, 13.1)
+    signed_in_hours_ago(phone.client, 13.1)
     ended = phone.get("/field/")
     assert ended.status_code == 302
     assert ended.headers["Location"].startswith("/login")

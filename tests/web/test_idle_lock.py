@@ -1,6 +1,5 @@
 """Shared devices: an idle session locks on the server, whatever the page's script does."""
 
-import time
 import uuid
 
 import pytest
@@ -9,6 +8,7 @@ from sqlalchemy import func, select
 from heart_field.extensions import db
 from heart_field.models import StatusEvent
 from tests.conftest import PASSWORD, reload
+from tests.web import session_helpers
 from tests.web.test_field import assign
 
 
@@ -18,13 +18,11 @@ def responder_session(sign_in, responder):
 
 
 def idle_for(session, minutes):
-    with session.client.session_transaction() as stored:
-        stored["active_at"] = int(time.time()) - minutes * 60
+    session_helpers.idle_for(session.client, minutes)
 
 
 def active_at(session):
-    with session.client.session_transaction() as stored:
-        return stored.get("active_at")
+    return session_helpers.session_row(session.client).active_at
 
 
 def test_idle_session_is_sent_to_the_lock_screen(app, responder_session):

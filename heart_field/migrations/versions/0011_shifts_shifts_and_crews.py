@@ -2,7 +2,7 @@
 units can be retired; a temporary password must be changed at the next sign-in
 
 Revision ID: 0011_shifts
-Revises: 0009_closures
+Revises: 0010_sessions
 Create Date: 2026-12-02 11:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011_shifts'
-down_revision = '0009_closures'
+down_revision = '0010_sessions'
 branch_labels = None
 depends_on = None
 
