@@ -140,7 +140,7 @@ def test_bar_lengths_are_proportional():
     assert widths[0] == pytest.approx(2 * widths[1]) and widths[2] == 0
     assert chart.bars[2].value_text == "no data"
     long = bars([("Safety risk (weapons or medical emergency) reported", 3)]).bars[0]
-    assert long.label == "Safety risk (weapons or medical emerge…"
+    assert long.label == "Safety risk (weapons or medical emerg…"
     assert long.title.endswith("emergency) reported")
     assert not chart.empty
     hours = columns([(f"{h:02d}:00", h % 3) for h in range(24)])
