@@ -3,12 +3,12 @@
 import uuid
 from dataclasses import dataclass
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from .. import live
 from ..access import load_team_of, roles
-from ..domain import intake, mapping, status
+from ..domain import intake, mapping, status, whereabouts
 from ..domain.status import Action, OutcomeInput, Tap, TransitionRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
@@ -117,15 +117,28 @@ def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNK
 def _way_there(incident) -> dict:
     """The call's static map and the link that opens the phone's own maps app there."""
     if incident is None:
-        return {"call_map": None, "navigate_url": None}
-    call_map = None
+        return {"call_map": None, "navigate_url": None, "whereabouts": None}
+    call_map = where = None
     if incident.lat is not None and incident.lon is not None:
         call_map = mapping.static_map(intake.current().city_limits, incident.lat, incident.lon)
+        where = _whereabouts(incident)
     app = mapping.maps_app(request.user_agent.string)
     return {
         "call_map": call_map,
         "navigate_url": mapping.navigate_url(incident.lat, incident.lon, incident.address, app),
+        "whereabouts": where,
     }
+
+
+def _whereabouts(incident):
+    """The call's nearest landmark, and its distance and direction from the team's last position
+    (what the small map cannot show without tiles)."""
+    team = incident.current_assignment.team if incident.current_assignment else None
+    team_at = (team.last_lat, team.last_lon) if team and team.last_lat is not None else None
+    places = whereabouts.load_places(current_app.config.get("HEART_GAZETTEER"))
+    return whereabouts.describe(
+        incident.lat, incident.lon, places, team_at, has_address=bool(incident.address)
+    )
 
 
 @bp.after_request
