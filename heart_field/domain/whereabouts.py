@@ -107,3 +107,29 @@ def describe(
     if team_at is None:
         return Whereabouts(near, near_m, None, None)
     return Whereabouts(near, near_m, distance_km(team_at, point), compass(team_at, point))
+
+
+@dataclass(frozen=True)
+class FramePoint:
+    """Where a second point falls on the call's static map (the call in the middle)."""
+
+    x: float
+    y: float
+    at_edge: bool  # beyond the frame: drawn on its edge, in its direction
+
+
+def frame_point(
+    call: tuple[float, float],
+    other: tuple[float, float],
+    km_across: float,
+    width: float,
+    height: float,
+    margin: float = 10,
+) -> FramePoint:
+    """`other` on the picture of `call` (same scale both ways); clamped to the edge if outside."""
+    px_per_km = width / km_across
+    dx = (other[1] - call[1]) * 111.32 * math.cos(math.radians(call[0])) * px_per_km
+    dy = -(other[0] - call[0]) * 111.32 * px_per_km
+    room_x, room_y = width / 2 - margin, height / 2 - margin
+    shrink = min(1.0, room_x / abs(dx) if dx else math.inf, room_y / abs(dy) if dy else math.inf)
+    return FramePoint(width / 2 + dx * shrink, height / 2 + dy * shrink, shrink < 1.0)

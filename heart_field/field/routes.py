@@ -117,16 +117,26 @@ def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNK
 def _way_there(incident) -> dict:
     """The call's static map and the link that opens the phone's own maps app there."""
     if incident is None:
-        return {"call_map": None, "navigate_url": None, "whereabouts": None}
-    call_map = where = None
+        return {"call_map": None, "navigate_url": None, "whereabouts": None, "team_mark": None}
+    call_map = where = team_mark = None
     if incident.lat is not None and incident.lon is not None:
         call_map = mapping.static_map(intake.current().city_limits, incident.lat, incident.lon)
         where = _whereabouts(incident)
+        team = incident.current_assignment.team if incident.current_assignment else None
+        if team is not None and team.last_lat is not None:
+            team_mark = whereabouts.frame_point(
+                (incident.lat, incident.lon),
+                (team.last_lat, team.last_lon),
+                call_map.km_across,
+                call_map.width,
+                call_map.height,
+            )
     app = mapping.maps_app(request.user_agent.string)
     return {
         "call_map": call_map,
         "navigate_url": mapping.navigate_url(incident.lat, incident.lon, incident.address, app),
         "whereabouts": where,
+        "team_mark": team_mark,
     }
 
 

@@ -31,3 +31,10 @@ def test_far_from_any_landmark_a_call_by_coordinates_gets_the_nearest_address(pl
     assert where.near == "3100 Erwin Rd"
     with_address = whereabouts.describe(36.0041, -78.9502, places, has_address=True)
     assert with_address.near is None and with_address.from_team is None
+
+
+def test_the_team_is_drawn_on_the_call_map_or_on_its_edge_in_its_direction():
+    close = whereabouts.frame_point((36.0, -78.9), (36.0, -78.895), 2.4, 320, 180)
+    assert close.x > 160 and close.y == 90 and not close.at_edge  # east, on the picture
+    far = whereabouts.frame_point((36.0, -78.9), (35.95, -78.9), 2.4, 320, 180)
+    assert far.at_edge and far.x == 160 and far.y == 170  # south, at the bottom edge
