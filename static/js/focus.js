@@ -1,25 +1,11 @@
 /* Screen changes on the responder's phone: after a tap, a form or Back brings a new screen, show
-   its top (the notice that says what happened, and the heading), move focus to the heading and
+   its top (the notice that says what happened, and the heading), move focus to the heading and so
    announce both, as Clear does for Disposition. A background refresh (the live feed, the timer)
-   moves neither focus nor scroll: when it brings another screen (a new call) it only announces it.
-   Forms returned with messages (422) are forms.js's: the first field at fault gets focus. */
+   moves neither focus nor scroll (live.js rings for a new call); if it replaces the heading that
+   had focus, the new heading takes focus back. Forms returned with messages (422) are forms.js's:
+   the first field at fault gets focus. */
 (function () {
   "use strict";
-
-  var announcer = null;
-  function announce(text) {
-    if (!announcer) {
-      announcer = document.createElement("div");
-      announcer.id = "screen-announcer";
-      announcer.className = "visually-hidden";
-      announcer.setAttribute("role", "status");
-      announcer.setAttribute("aria-live", "polite");
-      document.body.appendChild(announcer);
-    }
-    announcer.textContent = "";
-    // A fresh text node in the next frame, so the same words twice are announced twice.
-    window.requestAnimationFrame(function () { announcer.textContent = text; });
-  }
 
   function visible(element) {
     return !!element && !element.closest("[hidden]") && element.getClientRects().length > 0;
@@ -34,10 +20,18 @@
 
   function noticeOf(screen) {
     var notice = screen.querySelector(".notices .notice");
-    return notice && visible(notice) ? notice.textContent.trim() : "";
+    return notice && visible(notice) ? notice : null;
   }
 
-  function show(screen, heading) {
+  // Focus on the heading reads its name, then what the notice says (its description): the
+  // announcement, with no second copy of the words in the page.
+  function show(screen, heading, notice) {
+    if (notice) {
+      notice.id = notice.id || "screen-notice";
+      heading.setAttribute("aria-describedby", notice.id);
+    } else {
+      heading.removeAttribute("aria-describedby");
+    }
     var top = screen.getBoundingClientRect().top + window.scrollY - 8;
     window.scrollTo({ top: Math.max(0, top), behavior: "instant" });
     var box = heading.getBoundingClientRect();
@@ -53,6 +47,16 @@
     if (config.verb && config.verb !== "get") return true;
     return type === "submit" || type === "click";
   }
+
+  // A tap's own feed event can refresh the card before the tap's answer arrives (the answer is
+  // then dropped with the form it came from): a refresh that lands while a tap is on its way is
+  // the screen change that tap made.
+  var USER_WAIT_MS = 5000;
+  var userSince = 0;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var screen = document.getElementById("field-card");
+    if (screen && screen.contains(event.detail.elt) && byUser(event.detail)) userSince = Date.now();
+  });
 
   // A background refresh replaces the heading that has focus: the new one takes it back.
   var headingHadFocus = false;
@@ -71,13 +75,11 @@
     var heading = headingOf(screen);
     if (!heading) return;
     var words = heading.textContent.trim();
-    var notice = noticeOf(screen);
-    if (byUser(event.detail)) {
-      show(screen, heading);
-      announce(notice ? notice + " " + words : words);
-    } else if (words !== lastHeading) {
-      announce(words);
-    } else if (headingHadFocus && document.activeElement !== heading) {
+    var mine = byUser(event.detail);
+    if (mine || (userSince && Date.now() - userSince < USER_WAIT_MS)) {
+      if (mine) userSince = 0;
+      show(screen, heading, noticeOf(screen));
+    } else if (headingHadFocus && words === lastHeading && document.activeElement !== heading) {
       heading.setAttribute("tabindex", "-1");
       heading.focus({ preventScroll: true });
     }
@@ -93,10 +95,7 @@
     setTimeout(function () {
       var screen = document.getElementById("field-card");
       var heading = screen && headingOf(screen);
-      if (heading && !visible(back)) {
-        show(screen, heading);
-        announce(heading.textContent.trim());
-      }
+      if (heading && !visible(back)) show(screen, heading, null);
     }, 0);
   });
 

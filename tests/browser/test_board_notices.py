@@ -6,7 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assign_from_list, sign_in
+from tests.browser.boards import assign
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +26,7 @@ def test_board_notices_are_replaced_by_the_next_and_fade(browser, fresh_server):
 
     # Another team than the recommended one: the old notice would now contradict the board.
     other = "CR-3" if recommended.group(1) != "CR-3" else "CR-2"
-    assign_from_list(board.locator("article.call-row", has_text="UX-NOTICE-1"), other)
-    expect(board.locator(f"#team-{other} .status")).to_have_text("Assigned")
+    assign(board, "UX-NOTICE-1", other)
     notices = board.locator(".notice")
     expect(notices).to_have_count(1)
     expect(notices).to_have_text(f"{other} assigned to call UX-NOTICE-1.")
@@ -34,6 +34,6 @@ def test_board_notices_are_replaced_by_the_next_and_fade(browser, fresh_server):
     # It outlives the board's own refreshes for a few seconds, then fades by itself.
     with board.expect_response(re.compile(r"/dispatch/board$")):
         board.evaluate("htmx.trigger('#board', 'sse:feed')")
-    board.wait_for_function("!document.querySelector('#board.htmx-request, #board.htmx-settling')")
+    expect(board.locator("#board.htmx-request, #board.htmx-settling")).to_have_count(0)
     expect(notices).to_have_count(1)
     expect(notices).to_have_count(0, timeout=15_000)
