@@ -11,6 +11,7 @@ The virtual environment lives in .venv and is reinstalled when pyproject.toml ch
 import hashlib
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import venv
@@ -82,7 +83,7 @@ def run(args: list[str]) -> int:
         flush=True,
     )
     # gevent: each live stream (board, phone) costs a greenlet, not a thread (README, Live updates).
-    return subprocess.call(
+    return serve(
         [
             str(BIN / "gunicorn"),
             "--bind",
@@ -93,12 +94,31 @@ def run(args: list[str]) -> int:
             "gevent",
             "--worker-connections",
             "1000",
+            # After a stop, workers still holding live streams are killed after this long.
+            "--graceful-timeout",
+            "1",
             *args,
             "app:app",
         ],
-        cwd=ROOT,
-        env=env,
+        env,
     )
+
+
+def serve(command: list[str], env: dict) -> int:
+    """Run gunicorn until it exits; Ctrl+C (SIGINT) or SIGTERM to this process stops it at once.
+
+    Both are passed on as SIGINT, gunicorn's quick shutdown (its SIGTERM would wait for the
+    open live streams), so no server outlives this process.
+    """
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+
+    def stop(signum, frame):
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    return server.wait()
 
 
 def test(args: list[str]) -> int:

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import access, cli, headers, live, logs, pwa
 from .auth import idle
 from .config import INSTANCE_DIR, Config
-from .domain import intake
+from .domain import dates, intake
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .models import utcnow
 
@@ -158,9 +158,22 @@ def _register_template_filters(app: Flask) -> None:
     def local_time(value: datetime) -> str:
         return value.astimezone(zone).strftime("%H:%M")
 
+    # Dates on every screen in one format (domain/dates.py).
+    @app.template_filter("local_date")
+    def local_date(value, year: bool = False) -> str:
+        return dates.day(value, zone, year=year)
+
+    @app.template_filter("local_when")
+    def local_when(value: datetime) -> str:
+        return dates.when(value, zone)
+
     @app.template_filter("local_date_time")
     def local_date_time(value: datetime) -> str:
-        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+        return dates.when(value, zone, seconds=True)
+
+    @app.template_filter("elapsed")
+    def elapsed(value: datetime, start: datetime) -> str:
+        return dates.elapsed(value - start)
 
     @app.template_filter("minutes_ago")
     def minutes_ago(value: datetime) -> str:

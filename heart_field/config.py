@@ -23,6 +23,8 @@ class Config:
     HEART_CITY_LIMITS = os.environ.get("HEART_CITY_LIMITS")  # None: bundled Durham polygon
     HEART_GEOCODER = os.environ.get("HEART_GEOCODER", "gazetteer")
     HEART_GEOCODER_DOMAIN = os.environ.get("HEART_GEOCODER_DOMAIN")
+    # The offline geocoder's CSV (address,lat,lon). None: the bundled demo gazetteer.
+    HEART_GAZETTEER = os.environ.get("HEART_GAZETTEER") or None
     HEART_SERVICE_HOURS = os.environ.get("HEART_SERVICE_HOURS", "07:00-19:00")
     HEART_TIMEZONE = os.environ.get("HEART_TIMEZONE", "America/New_York")
     # The demo (dev.py run): outside service hours, demo hours that cover now (demo.py).

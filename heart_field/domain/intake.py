@@ -99,7 +99,9 @@ class Dispatching:
             raise ValueError(f"HEART_CITY_LIMITS: {error}") from error
         try:
             geocoder = _geocoder(
-                config.get("HEART_GEOCODER") or "gazetteer", config.get("HEART_GEOCODER_DOMAIN")
+                config.get("HEART_GEOCODER") or "gazetteer",
+                config.get("HEART_GEOCODER_DOMAIN"),
+                config.get("HEART_GAZETTEER"),
             )
         except ValueError as error:
             raise ValueError(f"HEART_GEOCODER: {error}") from error
@@ -107,9 +109,12 @@ class Dispatching:
 
 
 @functools.lru_cache(maxsize=4)
-def _geocoder(name: str, domain: str | None) -> AddressLocator:
+def _geocoder(name: str, domain: str | None, gazetteer: str | None = None) -> AddressLocator:
     """One per process and setting: the gazetteer index and a service's rate limit are shared."""
-    return make_geocoder(name, domain)
+    try:
+        return make_geocoder(name, domain, gazetteer_path=gazetteer)
+    except OSError as error:
+        raise ValueError(f"HEART_GAZETTEER: {error}") from error
 
 
 def init_app(app) -> None:

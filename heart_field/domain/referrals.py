@@ -32,6 +32,7 @@ from ..models import (
     User,
     utcnow,
 )
+from . import dates
 
 END_OF_DAY = time(23, 59, 59)
 
@@ -62,8 +63,7 @@ def due_time(urgency: str, made_at: datetime, zone: ZoneInfo) -> datetime:
 
 def local_when(moment: datetime, zone: ZoneInfo) -> str:
     """A due time as people say it, in the local zone: "Fri 27 Nov 15:00"."""
-    local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
+    return dates.when(moment, zone)
 
 
 def overdue(now: datetime):

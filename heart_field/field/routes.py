@@ -3,11 +3,20 @@
 import time
 import uuid
 
-from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from ..access import load_team_of, roles
-from ..domain import feed, intake, mapping, signals, status
+from ..domain import feed, intake, mapping, signals, status, whereabouts
 from ..domain.status import ON_A_CALL, Action, OutcomeInput, Tap, TeamState, TransitionRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
@@ -110,15 +119,38 @@ def _kept_notice(team):
 def _way_there(incident) -> dict:
     """The call's static map and the link that opens the phone's own maps app there."""
     if incident is None:
-        return {"call_map": None, "navigate_url": None}
-    call_map = None
+        return {"call_map": None, "navigate_url": None, "whereabouts": None, "team_mark": None}
+    call_map = where = team_mark = None
     if incident.lat is not None and incident.lon is not None:
         call_map = mapping.static_map(intake.current().city_limits, incident.lat, incident.lon)
+        where = _whereabouts(incident)
+        team = incident.current_assignment.team if incident.current_assignment else None
+        if team is not None and team.last_lat is not None:
+            team_mark = whereabouts.frame_point(
+                (incident.lat, incident.lon),
+                (team.last_lat, team.last_lon),
+                call_map.km_across,
+                call_map.width,
+                call_map.height,
+            )
     app = mapping.maps_app(request.user_agent.string)
     return {
         "call_map": call_map,
         "navigate_url": mapping.navigate_url(incident.lat, incident.lon, incident.address, app),
+        "whereabouts": where,
+        "team_mark": team_mark,
     }
+
+
+def _whereabouts(incident):
+    """The call's nearest landmark, and its distance and direction from the team's last position
+    (what the small map cannot show without tiles)."""
+    team = incident.current_assignment.team if incident.current_assignment else None
+    team_at = (team.last_lat, team.last_lon) if team and team.last_lat is not None else None
+    places = whereabouts.load_places(current_app.config.get("HEART_GAZETTEER"))
+    return whereabouts.describe(
+        incident.lat, incident.lon, places, team_at, has_address=bool(incident.address)
+    )
 
 
 @bp.after_request

@@ -30,8 +30,7 @@ def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["HEART_TIMEZONE"])
 
 
-@bp.app_template_filter("local_when")
-def local_when(value: datetime) -> str:
+def local_when(value: datetime) -> str:  # the app's `local_when` filter, for the CSV
     return referrals.local_when(value, zone())
 
 

@@ -79,14 +79,17 @@ def _tick_text(value: float) -> str:
     return cell_text(int(value)) if float(value).is_integer() else cell_text(value)
 
 
-# What fits left of the bars at the chart's font size; the full label is in the table.
-LABEL_CHARS = 28
+# Charts are drawn one SVG unit to one CSS pixel (the page does not shrink them: see app.css),
+# so their 16 px text reads at the page's body size. A bar chart is narrow enough for a phone:
+# each label sits above its bar. What fits on that line; the full label is in the table.
+LABEL_CHARS = 38
 
 
 def bars(points: list[tuple[str, float | None]]) -> Chart:
-    """Horizontal bars: one row per category, labels on the left (for long names)."""
-    label_w, plot_w, right = 260.0, 420.0, 60.0
-    row_h, top_pad, bottom_pad = 30.0, 10.0, 30.0
+    """Horizontal bars, one per category, each under its label (long names, narrow screens)."""
+    left, plot_w, right = 8.0, 286.0, 56.0
+    label_h, bar_h, gap, top_pad, bottom_pad = 20.0, 20.0, 10.0, 4.0, 30.0
+    row_h = label_h + bar_h + gap
     values = [v or 0 for _, v in points]
     top = nice_max(max(values, default=0))
     height = top_pad + row_h * len(points) + bottom_pad
@@ -99,14 +102,14 @@ def bars(points: list[tuple[str, float | None]]) -> Chart:
             Bar(
                 short,
                 cell_text(value) if value is not None else "no data",
-                label_w,
-                y + 5,
+                left,
+                y + label_h,
                 w,
-                row_h - 10,
-                label_w - 8,
-                y + row_h / 2 + 5,
-                label_w + w + 6,
-                y + row_h / 2 + 5,
+                bar_h,
+                left,
+                y + label_h - 5,
+                left + w + 6,
+                y + label_h + bar_h - 5,
                 label,
             )
         )
@@ -114,16 +117,16 @@ def bars(points: list[tuple[str, float | None]]) -> Chart:
     ticks = [
         Tick(
             _tick_text(v),
-            label_w + plot_w * v / top,
+            left + plot_w * v / top,
             top_pad,
-            label_w + plot_w * v / top,
+            left + plot_w * v / top,
             axis_y,
-            label_w + plot_w * v / top,
+            left + plot_w * v / top,
             axis_y + 20,
         )
         for v in _ticks_values(top)
     ]
-    return Chart("bars", label_w + plot_w + right, height, result, ticks, not any(values))
+    return Chart("bars", left + plot_w + right, height, result, ticks, not any(values))
 
 
 def columns(points: list[tuple[str, float | None]]) -> Chart:

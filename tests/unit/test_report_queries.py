@@ -139,8 +139,9 @@ def test_bar_lengths_are_proportional():
     widths = [b.width for b in chart.bars]
     assert widths[0] == pytest.approx(2 * widths[1]) and widths[2] == 0
     assert chart.bars[2].value_text == "no data"
-    long = bars([("Safety risk (weapons or medical emergency)", 3)]).bars[0]
-    assert long.label == "Safety risk (weapons or med…" and long.title.endswith("emergency)")
+    long = bars([("Safety risk (weapons or medical emergency) reported", 3)]).bars[0]
+    assert long.label == "Safety risk (weapons or medical emerg…"
+    assert long.title.endswith("emergency) reported")
     assert not chart.empty
     hours = columns([(f"{h:02d}:00", h % 3) for h in range(24)])
     assert hours.bars[2].height == pytest.approx(2 * hours.bars[1].height)
