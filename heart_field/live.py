@@ -319,6 +319,9 @@ def nudge() -> None:
         bell = current_app.extensions.get("heart_live_bell")
         if bell is not None:
             bell.poke()
+        from . import alerts
+
+        alerts.poke()  # call alerts (Web Push) read the feed too
 
 
 def bell_for(app) -> Bell:

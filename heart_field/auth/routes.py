@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from .. import audit, passwords
+from .. import alerts, audit, passwords
 from ..access import ALL_SIGNED_IN, SIGNED_IN_AT, public, roles
 from ..extensions import db, limiter
 from ..models import Role, User
@@ -114,6 +114,7 @@ def logout():
 
 def _end_session() -> None:
     """Sign out and forget the shared-device lock state with the user."""
+    alerts.end_device_alerts()  # this device gets no more call alerts
     logout_user()
     for key in ("active_at", "locked", "unlock_failures"):
         session.pop(key, None)

@@ -14,6 +14,7 @@ from .incidents import (
     StatusEvent,
 )
 from .people import Discipline, Role, User
+from .push import PushFeedCursor, PushMessage, PushSubscription
 from .referrals import (
     ATTEMPT_METHODS,
     ATTEMPT_RESULTS,
@@ -45,6 +46,9 @@ __all__ = [
     "Incident",
     "IncidentStatus",
     "Outcome",
+    "PushFeedCursor",
+    "PushMessage",
+    "PushSubscription",
     "Role",
     "StatusEvent",
     "Team",

@@ -1,0 +1,139 @@
+"""Call alerts (Web Push): the phone's subscription routes, the VAPID key and the sender thread.
+
+See domain/alerts.py for what is sent to whom and sender.py for how. Settings: README,
+"Call alerts".
+"""
+
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Blueprint, Flask, current_app, has_app_context, jsonify, request, session
+from flask_login import current_user
+
+from ..access import SIGNED_IN_AT, roles
+from ..domain import alerts
+from ..extensions import db
+from ..models import PushSubscription, Role
+from . import keys
+from .sender import PushSender
+
+bp = Blueprint("alerts", __name__, url_prefix="/alerts")
+
+# The device session's marker (in the signed session cookie): its subscriptions carry it.
+DEVICE_MARKER = "push_device"
+
+
+def init_app(app: Flask) -> None:
+    key_file = Path(
+        app.config.get("HEART_VAPID_KEY_FILE") or Path(app.instance_path) / "vapid_private.pem"
+    )
+    vapid = keys.load_or_create(app.config.get("HEART_VAPID_PRIVATE_KEY"), key_file)
+    app.config["HEART_VAPID_PUBLIC_KEY"] = keys.application_server_key(vapid)
+    bounds = app.extensions["heart_geo"].city_limits.bounds  # (min lon, min lat, max lon, max lat)
+    centre = ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2)
+    sender = PushSender(app, alerts.Place(centre, app.config["HEART_PUSH_PLACE_NAME"]), vapid)
+    app.extensions["heart_push"] = sender
+    app.register_blueprint(bp)
+    if app.config["HEART_PUSH_WORKER"]:
+        # Started by the first request each process serves: after gunicorn's fork, not before.
+        app.before_request(sender.ensure_running)
+
+
+def poke() -> None:
+    """After a commit that added feed events: this process's sender reads the feed at once."""
+    if has_app_context():
+        sender = current_app.extensions.get("heart_push")
+        if sender is not None:
+            sender.poke()
+
+
+def end_device_alerts() -> int:
+    """This device session is ending (sign-out, lock-screen sign-out): delete its push
+    subscriptions, so nothing more is sent to it. Call before the session is cleared."""
+    marker = session.pop(DEVICE_MARKER, None)
+    if not current_user.is_authenticated:
+        return 0
+    return alerts.end_session_alerts(db.session, current_user.id, marker)
+
+
+def _device_marker() -> str:
+    if DEVICE_MARKER not in session:
+        session[DEVICE_MARKER] = secrets.token_urlsafe(24)
+    return session[DEVICE_MARKER]
+
+
+def _session_ends_at() -> datetime:
+    signed_in = session.get(SIGNED_IN_AT, time.time())
+    lifetime = current_app.config["HEART_SESSION_MAX_AGE"]
+    return datetime.fromtimestamp(signed_in, UTC) + lifetime
+
+
+def _allowed_schemes() -> tuple[str, ...]:
+    """Push services are https; a test run's own push endpoint is plain http on this machine."""
+    if current_app.testing:
+        return ("https://", "http://127.0.0.1:", "http://localhost:")
+    return ("https://",)
+
+
+def _error(status: int, code: str, message: str):
+    return jsonify(error=code, message=message), status
+
+
+@bp.route("/key")
+@roles(Role.RESPONDER)
+def public_key():
+    """The server's VAPID public key, for pushManager.subscribe()."""
+    return jsonify(key=current_app.config["HEART_VAPID_PUBLIC_KEY"])
+
+
+@bp.route("/subscription", methods=["GET"])
+@roles(Role.RESPONDER)
+def subscription_state():
+    """Whether this device session has alerts on (the phone checks on opening)."""
+    marker = session.get(DEVICE_MARKER)
+    on = bool(marker) and db.session.scalar(
+        db.select(PushSubscription.id).where(
+            PushSubscription.user_id == current_user.id,
+            PushSubscription.session_marker == marker,
+        )
+    )
+    return jsonify(on=bool(on))
+
+
+@bp.route("/subscription", methods=["POST"])
+@roles(Role.RESPONDER)
+def subscribe():
+    """Keep this browser's push subscription for this user and device session."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(400, "bad_request", "Send the subscription as JSON.")
+    endpoint = body.get("endpoint")
+    keys_ = body.get("keys") if isinstance(body.get("keys"), dict) else {}
+    p256dh, auth = keys_.get("p256dh"), keys_.get("auth")
+    if not (
+        isinstance(endpoint, str)
+        and endpoint.startswith(_allowed_schemes())
+        and len(endpoint) <= 2000
+        and isinstance(p256dh, str)
+        and 40 <= len(p256dh) <= 200
+        and isinstance(auth, str)
+        and 8 <= len(auth) <= 100
+    ):
+        return _error(
+            422, "invalid_subscription", "That is not a push subscription this server can use."
+        )
+    alerts.subscribe(
+        db.session, current_user, _device_marker(), endpoint, p256dh, auth, _session_ends_at()
+    )
+    return jsonify(on=True), 201
+
+
+@bp.route("/subscription", methods=["DELETE"])
+@roles(Role.RESPONDER)
+def unsubscribe():
+    """Alerts off on this device (the phone also unsubscribes from the push service)."""
+    marker = session.get(DEVICE_MARKER)
+    alerts.end_session_alerts(db.session, current_user.id, marker)
+    return jsonify(on=False)
