@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     sender = PushSender(app, alerts.Place(centre, app.config["HEART_PUSH_PLACE_NAME"]), vapid)
     app.extensions["heart_push"] = sender
     app.register_blueprint(bp)
+    app.add_template_global(device_alerts_on)
     if app.config["HEART_PUSH_WORKER"]:
         # Started by the first request each process serves: after gunicorn's fork, not before.
         app.before_request(sender.ensure_running)
@@ -88,18 +89,25 @@ def public_key():
     return jsonify(key=current_app.config["HEART_VAPID_PUBLIC_KEY"])
 
 
-@bp.route("/subscription", methods=["GET"])
-@roles(Role.RESPONDER)
-def subscription_state():
-    """Whether this device session has alerts on (the phone checks on opening)."""
+def device_alerts_on() -> bool:
+    """Whether this device session has a push subscription."""
     marker = session.get(DEVICE_MARKER)
-    on = bool(marker) and db.session.scalar(
+    if not marker or not current_user.is_authenticated:
+        return False
+    found = db.session.scalar(
         db.select(PushSubscription.id).where(
             PushSubscription.user_id == current_user.id,
             PushSubscription.session_marker == marker,
         )
     )
-    return jsonify(on=bool(on))
+    return found is not None
+
+
+@bp.route("/subscription", methods=["GET"])
+@roles(Role.RESPONDER)
+def subscription_state():
+    """Whether this device session has alerts on."""
+    return jsonify(on=device_alerts_on())
 
 
 @bp.route("/subscription", methods=["POST"])
