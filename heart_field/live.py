@@ -107,9 +107,11 @@ def signal(
     detail: str | None = None,
     lat: float | None = None,
     lon: float | None = None,
+    occurred_at=None,
 ) -> StatusEvent:
     """Append a feed entry that changes no status (backup, acknowledgements); commits.
-    A client UUID seen before answers with its first entry (double taps, offline replays)."""
+    A client UUID seen before answers with its first entry (double taps, offline replays).
+    `occurred_at`: the device's time, when it sent one (never later than now)."""
     if kind not in SIGNALS:
         raise ValueError(f"unknown signal {kind!r}")
     begin_feed_write(session)
@@ -125,7 +127,7 @@ def signal(
         from_status=team.status,
         to_status=team.status,
         team_version=team.version,
-        occurred_at=now,
+        occurred_at=min(occurred_at, now) if occurred_at else now,
         received_at=now,
         client_uuid=client_uuid,
         detail=detail,

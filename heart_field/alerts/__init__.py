@@ -15,6 +15,7 @@ from flask_login import current_user
 from ..access import SIGNED_IN_AT, roles
 from ..domain import alerts
 from ..extensions import db
+from ..field.backup_state import arrived_late
 from ..models import PushSubscription, Role
 from . import keys
 from .sender import PushSender
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.extensions["heart_push"] = sender
     app.register_blueprint(bp)
     app.add_template_global(device_alerts_on)
+    app.add_template_global(arrived_late, "backup_arrived_late")
     if app.config["HEART_PUSH_WORKER"]:
         # Started by the first request each process serves: after gunicorn's fork, not before.
         app.before_request(sender.ensure_running)

@@ -13,6 +13,7 @@ from ..domain.status import Action, OutcomeInput, Tap, TransitionRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
 from ..models import Assignment, Role, Team, TeamStatus
+from .backup_state import backup_state
 from .forms import BackupForm, DeclineForm, OutcomeForm, TapFields, TapForm
 
 bp = Blueprint("field", __name__, url_prefix="/field")
@@ -84,7 +85,7 @@ def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNK
     team = load_team_of(current_user)
     if assignment is _UNKNOWN:
         assignment = status.current_assignment(db.session, team.id)
-    backup = live.open_backups(db.session).get(team.id)
+    backup = backup_state(db.session, team.id, assignment)
     steps = next_steps(team, assignment)
     incident = assignment.incident if assignment else None
     return render_page(
@@ -257,6 +258,7 @@ def backup():
         incident_id=assignment.incident_id,
         lat=form.lat.data,
         lon=form.lon.data,
+        occurred_at=form.occurred_at.data,
     )
     if not is_partial():
         return redirect(url_for("field.index"), code=303)

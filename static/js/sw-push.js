@@ -27,8 +27,9 @@ self.addEventListener("notificationclick", function (event) {
   event.waitUntil(self.clients.matchAll({type: "window", includeUncontrolled: true}).then(function (windows) {
     var open = windows.filter(function (w) { return new URL(w.url).pathname === "/field/"; })[0];
     if (open) {
-      return open.focus().then(function (focused) {
-        var client = focused || open;
+      // Focus needs the tap's permission; showing the call must not depend on it.
+      return open.focus().catch(function () { return open; }).then(function (client) {
+        client = client || open;
         return client.navigate ? client.navigate(target).catch(function () { return client; }) : client;
       });
     }
