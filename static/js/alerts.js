@@ -55,9 +55,9 @@
     root.setAttribute("data-sound", on ? "on" : "off");
     soundButton.hidden = false;
     soundButton.setAttribute("aria-pressed", on ? "true" : "false");
-    if (on) soundButton.textContent = "Sound on";
-    else if (soundWanted()) soundButton.textContent = "Sound off: tap to turn on";
-    else soundButton.textContent = "Sound off";
+    // Off until the page has had a tap (a browser rule), or while switched off; a tap on it turns it on.
+    soundButton.textContent = on ? "Sound on" : "Sound off";
+    soundButton.title = on ? "Tap to switch sound off" : "Tap to switch sound on";
   }
 
   function unlockSound() {

@@ -25,7 +25,8 @@ self.addEventListener("notificationclick", function (event) {
   var data = event.notification.data || {};
   var target = new URL(data.url || "/field/", self.location.origin).href;
   event.waitUntil(self.clients.matchAll({type: "window", includeUncontrolled: true}).then(function (windows) {
-    var open = windows.filter(function (w) { return new URL(w.url).pathname === "/field/"; })[0];
+    // The responder's screen if it is open, else any window of the app, else a new one.
+    var open = windows.filter(function (w) { return new URL(w.url).pathname === "/field/"; })[0] || windows[0];
     if (open) {
       // Focus needs the tap's permission; showing the call must not depend on it.
       return open.focus().catch(function () { return open; }).then(function (client) {
