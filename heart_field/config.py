@@ -49,7 +49,7 @@ class Config:
     HEART_VAPID_SUBJECT = os.environ.get("HEART_VAPID_SUBJECT", "mailto:heart-field@localhost")
     # 0: this process sends no alerts (run `flask --app app push-worker` somewhere instead).
     HEART_PUSH_WORKER = os.environ.get("HEART_PUSH_WORKER", "1") != "0"
-    HEART_PUSH_POLL_SECONDS = float(os.environ.get("HEART_PUSH_POLL_SECONDS", 1.0))
+    HEART_PUSH_POLL_SECONDS = float(os.environ.get("HEART_PUSH_POLL_SECONDS", 0.5))
     # An assignment not accepted by then is sent again (the board alerts at the accept time-out).
     HEART_PUSH_REMIND_SECONDS = _int("HEART_PUSH_REMIND_SECONDS", HEART_ACCEPT_TIMEOUT_MINUTES * 30)
     # An alert not delivered by then is dropped (a call alert an hour late misleads).

@@ -9,7 +9,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 from flask import Blueprint, Flask, current_app, has_app_context, jsonify, request, session
+from flask.cli import with_appcontext
 from flask_login import current_user
 
 from ..access import SIGNED_IN_AT, roles
@@ -39,9 +41,19 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_global(device_alerts_on)
     app.add_template_global(arrived_late, "backup_arrived_late")
+    app.cli.add_command(push_worker)
     if app.config["HEART_PUSH_WORKER"]:
         # Started by the first request each process serves: after gunicorn's fork, not before.
         app.before_request(sender.ensure_running)
+
+
+@click.command("push-worker")
+@with_appcontext
+def push_worker():
+    """Send call alerts from this process, for web workers started with HEART_PUSH_WORKER=0."""
+    sender = current_app.extensions["heart_push"]
+    click.echo("Sending call alerts (Web Push). Stop with Ctrl+C.")
+    sender.run_forever()
 
 
 def poke() -> None:

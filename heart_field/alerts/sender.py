@@ -68,7 +68,7 @@ class PushSender:
             self._pid = os.getpid()
             self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="heart-push-send")
             self._http = requests.Session()
-            self._thread = threading.Thread(target=self._run, name="heart-push", daemon=True)
+            self._thread = threading.Thread(target=self.run_forever, name="heart-push", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
@@ -78,7 +78,8 @@ class PushSender:
         if self._thread is not None:
             self._thread.join(timeout=30)
 
-    def _run(self) -> None:
+    def run_forever(self) -> None:
+        """Pass after pass until stop(): the thread's work, or `flask push-worker`'s."""
         poll = self.app.config["HEART_PUSH_POLL_SECONDS"]
         while not self._stopped:
             try:

@@ -33,7 +33,8 @@ from ..models import (
 ASSIGN = "assign"  # a new call for the team
 REMINDER = "reminder"  # the same call, not accepted in time: sent once more
 URGENT = "urgent"  # an urgent call update
-CANCEL = "cancel"  # the call was cancelled, or the team taken off it
+CANCEL = "cancel"  # the call was cancelled
+UNASSIGN = "unassign"  # the team was taken off the call (the call waits for another team)
 WELFARE = "welfare"  # on scene long enough for dispatch to check on the team
 
 
@@ -41,8 +42,10 @@ def kind_of(event: StatusEvent) -> str | None:
     """The alert a feed event raises, if any (feed actions: see COMMON contracts)."""
     if event.action == "assign":
         return ASSIGN
-    if event.action in ("cancel_call", "cancel"):
+    if event.action == "cancel_call":
         return CANCEL
+    if event.action == "cancel":
+        return UNASSIGN
     if event.action == "note" and event.detail == "urgent":
         return URGENT
     return None
@@ -77,6 +80,7 @@ _TITLES = {
     REMINDER: "Not accepted yet: {call_type}",
     URGENT: "Urgent update: {call_type}",
     CANCEL: "Call cancelled: {call_type}",
+    UNASSIGN: "Taken off the call: {call_type}",
     WELFARE: "Welfare check: {call_type}",
 }
 _NEXT = {
@@ -84,6 +88,7 @@ _NEXT = {
     REMINDER: "Open to accept or decline.",
     URGENT: "Open to read it.",
     CANCEL: "Your team is released.",
+    UNASSIGN: "Dispatch has released your team.",
     WELFARE: "Dispatch is checking on you: answer the radio.",
 }
 
@@ -191,11 +196,16 @@ def queue_from_feed(session: Session, place: Place, now: datetime, max_age: time
         if kind is None or event.incident_id is None or now - event.received_at > max_age:
             continue
         incident = session.get(Incident, event.incident_id)
-        key = (
-            f"cancel:{event.incident_id}:{event.team_id}"  # cancel_call and cancel: one alert
-            if kind == CANCEL
-            else f"{kind}:{event.id}"
-        )
+        key = f"{kind}:{event.id}"
+        if kind in (CANCEL, UNASSIGN):
+            # A cancelled call may also write the team's release: one alert per assignment.
+            assignment_id = session.scalar(
+                select(func.max(Assignment.id)).where(
+                    Assignment.incident_id == event.incident_id,
+                    Assignment.team_id == event.team_id,
+                )
+            )
+            key = f"ended:{assignment_id}"
         queue(session, kind, event.team_id, incident, key, place, now, feed_event_id=event.id)
     session.execute(
         update(PushFeedCursor)
@@ -268,15 +278,16 @@ def subscribe(
 ) -> PushSubscription:
     """Keep this device's subscription for this user and session (commits). The endpoint is
     the device's: a new sign-in on the same browser takes it over."""
+    values = dict(
+        user_id=user.id, session_marker=marker, p256dh=p256dh, auth=auth, expires_at=expires_at
+    )
     found = session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
     if found is None:
-        found = PushSubscription(endpoint=endpoint)
+        found = PushSubscription(endpoint=endpoint, **values)
         session.add(found)
-    found.user_id = user.id
-    found.session_marker = marker
-    found.p256dh = p256dh
-    found.auth = auth
-    found.expires_at = expires_at
+    else:
+        for name, value in values.items():
+            setattr(found, name, value)
     session.commit()
     return found
 

@@ -306,3 +306,21 @@ def test_areas_are_coarse():
     assert alerts.area_of(36.05, -78.90, centre, "Durham") == "North Durham"
     assert alerts.area_of(35.95, -78.85, centre, "Durham") == "Southeast Durham"
     assert alerts.area_of(None, None, centre, "Durham") == "Location to be confirmed"
+
+
+def test_taking_the_team_off_the_call_alerts_once_even_when_the_call_is_cancelled_too(
+    crew, board, team, incident, service, sender
+):
+    """Dispatch's "Cancel assignment" releases the team; a cancelled call that also writes the
+    release alerts once for that assignment."""
+    browser = subscribe(crew, service.endpoint("phone-1"))
+    assign(board, incident)
+    released = board.post(f"/dispatch/incidents/{incident.id}/cancel", htmx=True)
+    assert released.status_code == 200, released.text
+    feed_event(team, incident, "cancel_call")
+    assert sender.run_once() == 2
+    alert = browser.decrypt(service.wait_for(2)[1].body)
+    assert (alert["kind"], alert["title"]) == ("unassign", "Taken off the call: Welfare check")
+    assign(board, incident)  # the same call again: a new assignment, its own alerts
+    board.post(f"/dispatch/incidents/{incident.id}/cancel", htmx=True)
+    assert sender.run_once() == 2
