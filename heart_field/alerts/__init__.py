@@ -42,8 +42,9 @@ def init_app(app: Flask) -> None:
     app.add_template_global(device_alerts_on)
     app.add_template_global(arrived_late, "backup_arrived_late")
     app.cli.add_command(push_worker)
-    if app.config["HEART_PUSH_WORKER"]:
+    if app.config["HEART_PUSH_WORKER"] and not app.testing:
         # Started by the first request each process serves: after gunicorn's fork, not before.
+        # (A test starts it itself, when it wants one.)
         app.before_request(sender.ensure_running)
 
 

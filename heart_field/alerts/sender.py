@@ -81,15 +81,19 @@ class PushSender:
     def run_forever(self) -> None:
         """Pass after pass until stop(): the thread's work, or `flask push-worker`'s."""
         poll = self.app.config["HEART_PUSH_POLL_SECONDS"]
+        failures = 0
         while not self._stopped:
             try:
                 with self.app.app_context():
                     self.run_once()
+                failures = 0
             except Exception:  # noqa: BLE001 - the sender must outlive a failed pass
-                log.warning("push: a pass failed", exc_info=True)
+                if failures == 0:  # once per run of failures (a database down, not yet upgraded)
+                    log.warning("push: a pass failed; retrying with backoff", exc_info=True)
+                failures += 1
                 with self.app.app_context():
                     db.session.rollback()
-            self._poked.wait(poll)
+            self._poked.wait(min(poll * 2**failures, 30.0))
             self._poked.clear()
         with self.app.app_context():
             db.session.remove()
