@@ -19,7 +19,7 @@ from pathlib import Path
 
 from heart_field import create_app
 from heart_field.config import TestConfig
-from heart_field.domain import alerts, status
+from heart_field.domain import alerts, feed, status
 from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import Incident, Role, Team, User, utcnow
@@ -81,15 +81,13 @@ def run(rounds: int, devices: int, database_url: str | None) -> dict:
                 results["assign_with_push"].append(took)
                 results["same_process"].append(arrived)
             # Another process's assignment: nothing pokes this sender; it reads the feed at its poll.
-            import heart_field.alerts as alerts_package
-
-            poke, alerts_package.poke = alerts_package.poke, lambda: None
+            feed.written.disconnect(sender.on_feed_written)
             try:
                 results["other_process"] = [
                     assign_and_release(team, service, browsers[0])[1] for _ in range(rounds)
                 ]
             finally:
-                alerts_package.poke = poke
+                feed.written.connect(sender.on_feed_written)
         finally:
             sender.stop()
             service.close()

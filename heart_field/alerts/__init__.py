@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from flask import Blueprint, Flask, current_app, has_app_context, jsonify, request, session
+from flask import Blueprint, Flask, current_app, jsonify, request, session
 from flask.cli import with_appcontext
 from flask_login import current_user
 
 from ..access import SIGNED_IN_AT, roles
-from ..domain import alerts
+from ..domain import alerts, feed
 from ..extensions import db
 from ..field.backup_state import arrived_late
 from ..models import PushSubscription, Role
@@ -38,6 +38,8 @@ def init_app(app: Flask) -> None:
     centre = ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2)
     sender = PushSender(app, alerts.Place(centre, app.config["HEART_PUSH_PLACE_NAME"]), vapid)
     app.extensions["heart_push"] = sender
+    # This process's feed writes wake its sender at once (held weakly: it lives as long as the app).
+    feed.written.connect(sender.on_feed_written)
     app.register_blueprint(bp)
     app.add_template_global(device_alerts_on)
     app.add_template_global(arrived_late, "backup_arrived_late")
@@ -55,14 +57,6 @@ def push_worker():
     sender = current_app.extensions["heart_push"]
     click.echo("Sending call alerts (Web Push). Stop with Ctrl+C.")
     sender.run_forever()
-
-
-def poke() -> None:
-    """After a commit that added feed events: this process's sender reads the feed at once."""
-    if has_app_context():
-        sender = current_app.extensions.get("heart_push")
-        if sender is not None:
-            sender.poke()
 
 
 def end_device_alerts() -> int:

@@ -55,7 +55,11 @@ class PushSender:
 
     # ---------------------------------------------------------------- the thread
     def poke(self) -> None:
-        """This process has just written to the feed: read it now."""
+        """Read the feed now."""
+        self._poked.set()
+
+    def on_feed_written(self, _sender, events=()) -> None:
+        """domain.feed.written: this process has just written to the feed."""
         self._poked.set()
 
     def ensure_running(self) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import live
+from ..domain import signals
 from ..domain.status import LATE_AFTER
 from ..models import Assignment, StatusEvent
 
@@ -27,7 +27,7 @@ def backup_state(
     asked = session.execute(
         select(StatusEvent.id, StatusEvent.received_at)
         .where(
-            StatusEvent.action == live.BACKUP,
+            StatusEvent.action == signals.BACKUP,
             StatusEvent.team_id == team_id,
             StatusEvent.incident_id == assignment.incident_id,
         )
@@ -39,7 +39,7 @@ def backup_state(
     acknowledged_at = session.scalar(
         select(StatusEvent.received_at)
         .where(
-            StatusEvent.action == live.BACKUP_ACK,
+            StatusEvent.action == signals.BACKUP_ACK,
             StatusEvent.team_id == team_id,
             StatusEvent.id > asked.id,
         )

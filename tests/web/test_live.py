@@ -10,9 +10,9 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from heart_field import create_app, live
+from heart_field import create_app
 from heart_field.config import TestConfig
-from heart_field.domain import status
+from heart_field.domain import feed, status
 from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import Role, StatusEvent, Team, utcnow
@@ -46,7 +46,7 @@ def board(sign_in, dispatcher):
 
 
 def test_a_status_change_reaches_a_connected_client(board, team, incident):
-    response = board.get(f"/live/events?after={live.latest_cursor(db.session)}", buffered=False)
+    response = board.get(f"/live/events?after={feed.latest_cursor(db.session)}", buffered=False)
     assert response.status_code == 200
     assert response.mimetype == "text/event-stream"
     chunks = response.response
@@ -157,7 +157,7 @@ def test_feed_ids_become_visible_in_order(two_instances):
     with one.app_context():
         first = db.session  # the slow writer
         team = first.scalar(select(Team).where(Team.call_sign == "CR-1"))
-        live.begin_feed_write(first)
+        feed.lock(first.connection())  # the feed's turn, as feed.writing() takes it
         slow = StatusEvent(
             team_id=team.id,
             action="backup",
@@ -187,7 +187,7 @@ def test_feed_ids_become_visible_in_order(two_instances):
 
         def read():
             with one.app_context():
-                reader.extend(e.id for e in live.events_after(db.session, 0))
+                reader.extend(e.id for e in feed.events_after(db.session, 0))
 
         writer = threading.Thread(target=second_writer)
         writer.start()
