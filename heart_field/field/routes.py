@@ -11,7 +11,7 @@ from ..domain import feed, intake, mapping, signals, status
 from ..domain.status import ON_A_CALL, Action, OutcomeInput, Tap, TeamState, TransitionRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
-from ..models import Role
+from ..models import Incident, Role
 from .backup_state import backup_state
 from .forms import BackupForm, DeclineForm, OutcomeForm, TapFields, TapForm
 
@@ -87,8 +87,21 @@ def _tap_answer(team: TeamState, notice, status_code=200):
         return _screen(status_code, notice=notice)
     context = _steps_context(team, team.accepted)
     return render_template(
-        "field/_tap_answer.html", team=team, notice=notice, navigate_url=None, **context
+        "field/_tap_answer.html",
+        team=team,
+        notice=notice,
+        navigate_url=_navigate_after(team),
+        **context,
     ), status_code
+
+
+def _navigate_after(team: TeamState) -> str | None:
+    """Right after En route the steps lead with Navigate (field/_steps.html)."""
+    if team.status != "en_route" or not team.incident_id:
+        return None
+    incident = db.session.get(Incident, team.incident_id)
+    app = mapping.maps_app(request.user_agent.string)
+    return mapping.navigate_url(incident.lat, incident.lon, incident.address, app)
 
 
 def _keep_notice(team: TeamState, text: str) -> None:

@@ -250,6 +250,7 @@ def test_backup_without_signal_goes_first_and_dispatchs_acknowledgement_reaches_
     # Navigate after En route: an outline apart from the status button, which keeps its place.
     en_route = page.get_by_role("button", name="En route", exact=True)
     before = en_route.bounding_box()
+    shoot(page, "phone-before-en-route")
     en_route.click()
     on_scene = page.get_by_role("button", name="On scene", exact=True)
     expect(on_scene).to_be_visible()
@@ -257,6 +258,7 @@ def test_backup_without_signal_goes_first_and_dispatchs_acknowledgement_reaches_
     after = on_scene.bounding_box()
     assert abs(after["y"] - before["y"]) < 2 and after["height"] == before["height"]
     navigate = page.get_by_role("link", name="Navigate")
+    expect(navigate).to_have_count(1)
     box = navigate.bounding_box()
     assert "btn-outline" in navigate.get_attribute("class")
     assert after["y"] - (box["y"] + box["height"]) >= 16  # a clear gap, not stacked together
