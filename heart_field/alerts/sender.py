@@ -45,6 +45,7 @@ class PushSender:
         self.place = place
         self.vapid = vapid
         self._poked = threading.Event()
+        self._stop = threading.Event()
         self._pid: int | None = None
         self._lock = threading.Lock()
         self._last_overdue = 0.0
@@ -78,6 +79,7 @@ class PushSender:
     def stop(self) -> None:
         """End this process's thread after its current pass (tests, and the CLI worker)."""
         self._stopped = True
+        self._stop.set()
         self._poked.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
@@ -97,7 +99,11 @@ class PushSender:
                 failures += 1
                 with self.app.app_context():
                     db.session.rollback()
-            self._poked.wait(min(poll * 2**failures, 30.0))
+            if failures:
+                # Not woken by feed writes meanwhile: a database that is down stays down a while.
+                self._stop.wait(min(poll * 2 ** min(failures, 6), 30.0))
+            else:
+                self._poked.wait(poll)
             self._poked.clear()
         with self.app.app_context():
             db.session.remove()
