@@ -142,7 +142,9 @@
     }).then(tellServer);
   }
 
+  var tapped = false;  // once the responder has acted, the opening check no longer speaks
   function turnOnAlerts() {
+    tapped = true;
     beep(unlockSound());  // inside the tap: the one moment a browser lets a page start sound
     if (!supported()) { show("unsupported"); return; }
     show("checking");
@@ -157,15 +159,16 @@
 
   // On opening: what this browser and the server already have.
   function check() {
-    if (!supported()) { show("unsupported"); return; }
-    if (Notification.permission === "denied") { show("blocked"); return; }
-    if (Notification.permission !== "granted") { show("off"); return; }
+    var found = function (next) { if (!tapped) show(next); };
+    if (!supported()) { found("unsupported"); return; }
+    if (Notification.permission === "denied") { found("blocked"); return; }
+    if (Notification.permission !== "granted") { found("off"); return; }
     registration().then(function (reg) { return reg.pushManager.getSubscription(); }).then(function (existing) {
-      if (!existing) { show("off"); return null; }
-      if (root.dataset.serverOn === "true") { show("on"); return null; }
+      if (!existing) { found("off"); return null; }
+      if (root.dataset.serverOn === "true") { found("on"); return null; }
       // Subscribed before, in an earlier sign-in: tie it to this one.
-      return tellServer(existing).then(function () { show("on"); });
-    }).catch(function () { show("off"); });
+      return tellServer(existing).then(function () { found("on"); });
+    }).catch(function () { found("off"); });
   }
   show(state);
   check();
