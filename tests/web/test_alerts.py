@@ -285,11 +285,12 @@ def test_the_same_browser_signed_in_by_someone_else_alerts_only_them(
 ):
     browser = subscribe(crew, service.endpoint("shared-phone"))
     crew.post("/logout")
-    other = sign_in(make_user("other", Role.RESPONDER, other_team, "emt"))
+    someone_else = make_user("other", Role.RESPONDER, other_team, "emt")
+    other = sign_in(someone_else)
     subscribe(other, service.endpoint("shared-phone"), browser)
     [row] = db.session.scalars(select(PushSubscription)).all()
-    assert row.user.username if hasattr(row, "user") else True
-    assert alerts.recipients(db.session, other_team.id, utcnow())[0].id == row.id
+    assert row.user_id == someone_else.id
+    assert [s.id for s in alerts.recipients(db.session, other_team.id, utcnow())] == [row.id]
 
 
 def test_the_vapid_key_is_made_once_and_kept(tmp_path):
@@ -324,3 +325,12 @@ def test_taking_the_team_off_the_call_alerts_once_even_when_the_call_is_cancelle
     assign(board, incident)  # the same call again: a new assignment, its own alerts
     board.post(f"/dispatch/incidents/{incident.id}/cancel", htmx=True)
     assert sender.run_once() == 2
+
+
+def test_the_lock_screen_signing_out_after_wrong_passwords_ends_the_devices_alerts(crew, service):
+    subscribe(crew, service.endpoint("locked-phone"))
+    crew.get("/lock")
+    for _ in range(5):
+        crew.post("/lock", {"password": "guess"})
+    assert crew.get("/field/").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(PushSubscription)) == 0
