@@ -94,3 +94,10 @@ def test_backup_rides_in_every_step_and_navigate_is_an_outline_apart(crew, team,
     assert "btn-outline" in navigate.group(1) and "btn-primary" not in navigate.group(1)
     assert first_step.index("Navigate") < first_step.index(">On scene<")
     assert 'class="btn btn-primary btn-block">On scene</button>' in first_step
+
+
+def test_a_late_backup_does_not_mark_the_teams_status_as_sent_late(crew, board, team, incident):
+    tap(team, Action.ASSIGN, incident_id=incident.id)
+    ask_for_backup(crew, occurred_at=(utcnow() - timedelta(minutes=4)).isoformat())
+    row = board.get("/dispatch/").text.split('id="team-CR-1"')[1].split("</tr>")[0]
+    assert "Sent late" not in row
