@@ -9,7 +9,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, cli, headers, live, logs, pwa
+from . import access, alerts, cli, headers, live, logs, pwa
 from .auth import idle
 from .config import INSTANCE_DIR, Config
 from .domain import dates, intake
@@ -84,6 +84,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     pwa.init_app(app)
     live.init_app(app)
+    alerts.init_app(app)
 
     app.after_request(_vary_on_htmx)
     headers.init_app(app)

@@ -47,6 +47,23 @@ class Config:
     HEART_LIVE_STREAM_SECONDS = float(os.environ.get("HEART_LIVE_STREAM_SECONDS", 300))
     HEART_LIVE_HEARTBEAT_SECONDS = float(os.environ.get("HEART_LIVE_HEARTBEAT_SECONDS", 15))
 
+    # Call alerts by Web Push (README, "Call alerts"). The VAPID key signs every push request:
+    # set it (PEM, or base64url) on every instance, or let the first run make one in instance/.
+    HEART_VAPID_PRIVATE_KEY = os.environ.get("HEART_VAPID_PRIVATE_KEY") or None
+    HEART_VAPID_KEY_FILE = os.environ.get("HEART_VAPID_KEY_FILE") or None
+    # Who runs this server, for the push services (a mailto: or https: URL).
+    HEART_VAPID_SUBJECT = os.environ.get("HEART_VAPID_SUBJECT", "mailto:heart-field@localhost")
+    # 0: this process sends no alerts (run `flask --app app push-worker` somewhere instead).
+    HEART_PUSH_WORKER = os.environ.get("HEART_PUSH_WORKER", "1") != "0"
+    HEART_PUSH_POLL_SECONDS = float(os.environ.get("HEART_PUSH_POLL_SECONDS", 0.5))
+    # An assignment not accepted by then is sent again (the board alerts at the accept time-out).
+    HEART_PUSH_REMIND_SECONDS = _int("HEART_PUSH_REMIND_SECONDS", HEART_ACCEPT_TIMEOUT_MINUTES * 30)
+    # An alert not delivered by then is dropped (a call alert an hour late misleads).
+    HEART_PUSH_MAX_AGE_SECONDS = _int("HEART_PUSH_MAX_AGE_SECONDS", 600)
+    HEART_PUSH_TIMEOUT_SECONDS = float(os.environ.get("HEART_PUSH_TIMEOUT_SECONDS", 10))
+    # Alerts name the part of the city ("North Durham"), never the address.
+    HEART_PUSH_PLACE_NAME = os.environ.get("HEART_PUSH_PLACE_NAME", "Durham")
+
     # werkzeug's password hash method: scrypt at werkzeug's work factor (N=2^15, r=8, p=1).
     HEART_PASSWORD_HASH = "scrypt"
 
@@ -89,3 +106,7 @@ class TestConfig(Config):
     HEART_SERVICE_HOURS = "00:00-24:00"
     # Tests hash and check passwords thousands of times: 32x cheaper than production (still salted).
     HEART_PASSWORD_HASH = "scrypt:1024:8:1"
+    # A fixed test-only key (never written to instance/), and no sender thread unless a test
+    # starts one: tests send the queue themselves.
+    HEART_VAPID_PRIVATE_KEY = "-Dsb8_7OvLGB925pkiHBflAy4hUdZtMhVBGQixBFZx4"
+    HEART_PUSH_WORKER = False

@@ -21,6 +21,7 @@ from flask import current_app, flash, g, request, session
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
+from ..domain import alerts
 from ..extensions import db, login_manager
 from ..models import User, UserSession, utcnow
 
@@ -109,12 +110,14 @@ def current() -> UserSession | None:
 
 
 def end(row: UserSession, reason: str, by: User | None = None) -> None:
-    """End the row (the caller commits). Only an open row is ended: the first reason stays."""
+    """End the row (the caller commits). Only an open row is ended: the first reason stays.
+    The device's call alerts end with it (sign-out, lock-screen sign-out, remote sign-out)."""
     db.session.execute(
         update(UserSession)
         .where(UserSession.id == row.id, UserSession.ended_at.is_(None))
         .values(ended_at=utcnow(), end_reason=reason, ended_by_id=by.id if by else None)
     )
+    alerts.forget_session_alerts(db.session, row.user_id, str(row.id))
 
 
 def forget_here() -> None:

@@ -630,9 +630,10 @@ LATE_AFTER = timedelta(minutes=1)
 def late_statuses(session: Session) -> dict[int, StatusEvent]:
     """Each team's current status event, for the teams whose current status arrived late."""
     current = session.scalars(
-        select(StatusEvent).join(
-            Team, (StatusEvent.team_id == Team.id) & (StatusEvent.team_version == Team.version)
-        )
+        select(StatusEvent)
+        .join(Team, (StatusEvent.team_id == Team.id) & (StatusEvent.team_version == Team.version))
+        # Status changes only: a backup request sent late shares the version, and says so itself.
+        .where(StatusEvent.action.in_([a.value for a in Action]))
     ).all()
     return {e.team_id: e for e in current if e.received_at - e.occurred_at > LATE_AFTER}
 

@@ -109,6 +109,8 @@ class BackupForm(FlaskForm):
     client_uuid = HiddenField(validators=[InputRequired(), UUID()])
     lat = FloatField(widget=widgets.HiddenInput(), validators=[Optional(), NumberRange(-90, 90)])
     lon = FloatField(widget=widgets.HiddenInput(), validators=[Optional(), NumberRange(-180, 180)])
+    # When the phone made it: a request sent from the offline outbox shows on the board as late.
+    occurred_at = DeviceTimeField()
 
 
 CONSENT = {"yes": "Yes, they agree to be contacted", "no": "No, they do not agree"}

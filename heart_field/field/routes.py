@@ -20,7 +20,8 @@ from ..domain import feed, intake, mapping, signals, status, whereabouts
 from ..domain.status import ON_A_CALL, Action, OutcomeInput, Tap, TeamState, TransitionRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
-from ..models import Role
+from ..models import Incident, Role
+from .backup_state import backup_state
 from .forms import BackupForm, DeclineForm, OutcomeForm, TapFields, TapForm
 
 bp = Blueprint("field", __name__, url_prefix="/field")
@@ -70,7 +71,7 @@ def _screen(status_code=200, notice=None, form=None, panel=None):
         return start_screen(status_code, notice)
     team = load_team_of(current_user)
     assignment = status.current_assignment(db.session, team.id)
-    backup = signals.open_backups(db.session).get(team.id)
+    backup = backup_state(db.session, team.id, assignment)
     incident = assignment.incident if assignment else None
     accepted = assignment is not None and assignment.accepted_at is not None
     return render_page(
@@ -98,8 +99,21 @@ def _tap_answer(team: TeamState, notice, status_code=200):
         return _screen(status_code, notice=notice)
     context = _steps_context(team, team.accepted)
     return render_template(
-        "field/_tap_answer.html", team=team, notice=notice, navigate_url=None, **context
+        "field/_tap_answer.html",
+        team=team,
+        notice=notice,
+        navigate_url=_navigate_after(team),
+        **context,
     ), status_code
+
+
+def _navigate_after(team: TeamState) -> str | None:
+    """Right after En route the steps lead with Navigate (field/_steps.html)."""
+    if team.status != "en_route" or not team.incident_id:
+        return None
+    incident = db.session.get(Incident, team.incident_id)
+    app = mapping.maps_app(request.user_agent.string)
+    return mapping.navigate_url(incident.lat, incident.lon, incident.address, app)
 
 
 def _keep_notice(team: TeamState, text: str) -> None:
@@ -309,6 +323,7 @@ def backup():
         incident_id=assignment.incident_id,
         lat=form.lat.data,
         lon=form.lon.data,
+        occurred_at=form.occurred_at.data,
     )
     if not is_partial():
         return redirect(url_for("field.index"), code=303)

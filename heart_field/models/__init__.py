@@ -15,6 +15,7 @@ from .incidents import (
     StatusEvent,
 )
 from .people import Discipline, Role, User
+from .push import PushFeedCursor, PushMessage, PushSubscription
 from .referrals import (
     ATTEMPT_METHODS,
     ATTEMPT_RESULTS,
@@ -56,6 +57,9 @@ __all__ = [
     "Incident",
     "IncidentStatus",
     "Outcome",
+    "PushFeedCursor",
+    "PushMessage",
+    "PushSubscription",
     "Role",
     "StatusEvent",
     "Team",

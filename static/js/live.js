@@ -70,6 +70,8 @@
 
   function ring(times) {
     if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 300]);
+    // The responder's sound switch (alerts.js): vibration still, no tones.
+    if (document.body.getAttribute("data-sound") === "off") return;
     if (!audio || audio.state !== "running") return;
     var start = audio.currentTime + 0.05;
     for (var i = 0; i < (times || 3); i++) {
@@ -87,6 +89,8 @@
   }
   window.heartLive = {
     ring: ring,
+    unlock: function () { unlock(); return audio; },  // call inside a tap (alerts.js)
+    soundReady: function () { return !!audio && audio.state === "running"; },
     lastEventId: function () { return lastEventId; },
     received: function () { return received.slice(); }
   };

@@ -115,6 +115,33 @@
       .then(function () { advance(form); return render(); });
   }
 
+  // Backup without a signal: queued ahead of every tap (sendAll sends it first), the screen says
+  // at once to use the radio, and it stays where it is (Backup is in every step).
+  function queueBackup(form) {
+    var fields = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "csrf_token") fields.push([name, String(value)]);
+    });
+    var at = new Date().toISOString();
+    fields = fields.filter(function (p) { return p[0] !== "occurred_at"; }).concat([["occurred_at", at]]);
+    var uuid = form.querySelector('input[name="client_uuid"]').value;
+    var item = {
+      uuid: uuid, url: form.getAttribute("action"), fields: fields, label: "Backup", first: true,
+      occurredAt: at, team: form.querySelector('input[name="team"]').value,
+      state: "queued", reason: "", queuedAt: Date.now()
+    };
+    sayBackupWaits();
+    return withStore("readwrite", function (s) { return s.add(item); })
+      .catch(function () { /* this request is already queued */ })
+      .then(render);
+  }
+  function sayBackupWaits() {
+    var note = card() && card().querySelector(".backup-offline");
+    if (!note) return;
+    note.textContent = "No signal: use your radio. Backup is queued and goes first when the signal returns.";
+    note.hidden = false;
+  }
+
   // Show the step the server said comes after this form's tap (data-then, from the status
   // core's next steps; empty: none), as if the server had answered.
   function advance(form) {
@@ -144,6 +171,7 @@
     var last = null;
     items.forEach(function (item) {
       if (item.state !== "queued") return;
+      if (item.first) { sayBackupWaits(); return; }
       var input = c.querySelector('input[name="client_uuid"][value="' + item.uuid + '"]');
       if (input) last = input.form;
     });
@@ -163,10 +191,12 @@
       var chainBroken = false;
       var sent = false;
       var queued = items.filter(function (i) { return i.state === "queued" && i.team === here; });
+      // Backup first, then the taps in the order they were made.
+      queued = queued.filter(function (i) { return i.first; }).concat(queued.filter(function (i) { return !i.first; }));
       return queued.reduce(function (previous, item) {
         return previous.then(function (go) {
           if (!go) return false;
-          if (chainBroken) {
+          if (chainBroken && !item.first) {
             item.state = "refused";
             item.reason = "the tap before it was not applied, so it was not sent.";
             return saveItem(item).then(function () { return true; });
@@ -185,7 +215,7 @@
               return response.text().then(function (html) {
                 item.state = "refused";
                 item.reason = reasonFrom(html);
-                chainBroken = true;
+                chainBroken = chainBroken || !item.first;  // a refused Backup breaks no chain
                 sent = true;
                 return saveItem(item).then(function () { return true; });
               });
@@ -308,6 +338,12 @@
       if (unsentHere > 0 || !navigator.onLine || panelOpen()) event.preventDefault();
       return;
     }
+    var backup = elt.closest && elt.closest("form[data-outbox-first]");
+    if (backup && !navigator.onLine) {
+      event.preventDefault();
+      queueBackup(backup).then(sync);
+      return;
+    }
     var form = elt.closest && elt.closest("form[data-outbox]");
     if (form && (!navigator.onLine || unsentHere > 0)) {
       event.preventDefault();
@@ -325,6 +361,8 @@
   });
 
   document.addEventListener("htmx:sendError", function (event) {
+    var backup = event.detail.elt.closest && event.detail.elt.closest("form[data-outbox-first]");
+    if (backup) { queueBackup(backup); return; }
     var form = event.detail.elt.closest && event.detail.elt.closest("form[data-outbox]");
     if (form) queue(form);
   });

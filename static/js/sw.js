@@ -8,6 +8,8 @@
  */
 "use strict";
 
+importScripts("/static/js/sw-push.js");  // call alerts: push and notificationclick
+
 var BUILD = "__HEART_BUILD__";
 var STATIC_CACHE = "heart-static-" + BUILD;
 var PAGES_CACHE = "heart-pages";

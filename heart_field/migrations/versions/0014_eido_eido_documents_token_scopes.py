@@ -4,14 +4,14 @@ Existing tokens keep all three scopes (create_incidents read_status read_persona
 column's server default fills them in, so nothing an integration did before stops working.
 
 Revision ID: 0014_eido
-Revises: 0012_steer
+Revises: 0013_alerts
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0014_eido'
-down_revision = '0012_steer'
+down_revision = '0013_alerts'
 branch_labels = None
 depends_on = None
 
