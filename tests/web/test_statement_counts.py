@@ -22,7 +22,9 @@ from tests.web.referral_helpers import cleared_call, make_referral
 # A status tap (accept, en route, on scene), and a clear (outcome + answer card).
 TAP_STATEMENTS = 15
 CLEAR_STATEMENTS = 18
-BOARD_STATEMENTS = 12
+# The board: one statement per list it shows, whatever its length; the crews on shift and
+# the calls' updates (notes) are one list each.
+BOARD_STATEMENTS = 13
 
 
 class Statements:
