@@ -11,7 +11,7 @@ from ..domain import feed, intake, mapping, signals, status
 from ..domain.status import ON_A_CALL, Action, OutcomeInput, Tap, TeamState, TransitionRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
-from ..models import Role
+from ..models import Incident, Role, TeamStatus
 from .forms import BackupForm, DeclineForm, OutcomeForm, TapFields, TapForm
 
 bp = Blueprint("field", __name__, url_prefix="/field")
@@ -85,8 +85,12 @@ def _tap_answer(team: TeamState, notice, status_code=200):
     if not is_partial():
         return _screen(status_code, notice=notice)
     context = _steps_context(team, team.accepted)
+    # En route puts Navigate first in the thumb zone: that one needs the call's place.
+    navigate_url = None
+    if team.status == TeamStatus.EN_ROUTE and team.incident_id is not None:
+        navigate_url = _navigate_url(db.session.get(Incident, team.incident_id))
     return render_template(
-        "field/_tap_answer.html", team=team, notice=notice, navigate_url=None, **context
+        "field/_tap_answer.html", team=team, notice=notice, navigate_url=navigate_url, **context
     ), status_code
 
 
@@ -111,11 +115,12 @@ def _way_there(incident) -> dict:
     call_map = None
     if incident.lat is not None and incident.lon is not None:
         call_map = mapping.static_map(intake.current().city_limits, incident.lat, incident.lon)
+    return {"call_map": call_map, "navigate_url": _navigate_url(incident)}
+
+
+def _navigate_url(incident) -> str:
     app = mapping.maps_app(request.user_agent.string)
-    return {
-        "call_map": call_map,
-        "navigate_url": mapping.navigate_url(incident.lat, incident.lon, incident.address, app),
-    }
+    return mapping.navigate_url(incident.lat, incident.lon, incident.address, app)
 
 
 @bp.after_request
