@@ -10,10 +10,9 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sql_errors
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, cli, headers, live, logs, pwa
+from . import access, cli, headers, live, logs, pwa, settings
 from .auth import idle
 from .config import INSTANCE_DIR, Config
-from .domain import intake
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .models import utcnow
 
@@ -34,7 +33,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     _require_secret_key(app)
-    intake.init_app(app)  # city limits, geocoder, service hours: a bad setting stops start-up
+    settings.init_app(app)  # city limits, geocoder, service hours: a bad setting stops start-up
     if app.debug:
         app.config["SESSION_COOKIE_SECURE"] = False  # the debug server speaks plain http
     if app.config["HEART_PROXIES"]:

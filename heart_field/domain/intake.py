@@ -112,16 +112,6 @@ def _geocoder(name: str, domain: str | None) -> AddressLocator:
     return make_geocoder(name, domain)
 
 
-def init_app(app) -> None:
-    app.extensions["heart_geo"] = Dispatching.from_config(app.config)
-
-
-def current() -> Dispatching:
-    from flask import current_app
-
-    return current_app.extensions["heart_geo"]
-
-
 @dataclass(frozen=True)
 class Assessment:
     """Where the call is, whether that is inside the city, and who should take it."""
@@ -188,10 +178,9 @@ def fingerprint(data: IncidentInput) -> str:
 
 
 def create_incident(
-    session: Session, data: IncidentInput, actor: User | None, geo: Dispatching | None = None
+    session: Session, data: IncidentInput, actor: User | None, geo: Dispatching
 ) -> Incident:
     """Locate, geofence, route and save one call; commits."""
-    geo = geo or current()
     received_at = utcnow()
     found = assess(session, data, geo, received_at)
     incident = Incident(
@@ -218,20 +207,18 @@ def create_incident(
 
 
 def place_incident(
-    session: Session, incident: Incident, lat: float, lon: float, geo: Dispatching | None = None
+    session: Session, incident: Incident, lat: float, lon: float, geo: Dispatching
 ) -> Incident:
     """The dispatcher places a call (coordinates or a gazetteer match): geofence and route again
     as of when the call was received; commits."""
-    geo = geo or current()
     incident.lat, incident.lon = lat, lon
     incident.within_city_limits = geo.city_limits.contains(lat, lon)
     reroute(session, incident, geo)
     return incident
 
 
-def reroute(session: Session, incident: Incident, geo: Dispatching | None = None) -> Incident:
+def reroute(session: Session, incident: Incident, geo: Dispatching) -> Incident:
     """Recompute the recommendation of a located call still waiting for a team; commits."""
-    geo = geo or current()
     if incident.within_city_limits is None or incident.lat is None:
         raise ValueError("place the call before routing it")
     decision = decide(

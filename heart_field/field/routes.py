@@ -6,8 +6,9 @@ import uuid
 from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from .. import settings
 from ..access import load_team_of, roles
-from ..domain import feed, intake, mapping, signals, status
+from ..domain import feed, mapping, signals, status
 from ..domain.status import ON_A_CALL, Action, OutcomeInput, Tap, TeamState, TransitionRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
@@ -114,7 +115,9 @@ def _way_there(incident) -> dict:
         return {"call_map": None, "navigate_url": None}
     call_map = None
     if incident.lat is not None and incident.lon is not None:
-        call_map = mapping.static_map(intake.current().city_limits, incident.lat, incident.lon)
+        call_map = mapping.static_map(
+            settings.dispatching().city_limits, incident.lat, incident.lon
+        )
     return {"call_map": call_map, "navigate_url": _navigate_url(incident)}
 
 
