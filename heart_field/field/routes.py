@@ -1,10 +1,11 @@
 """The responder's screen: the team's current call and the taps that move it along."""
 
-import time
 import uuid
+from datetime import timedelta
 
-from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import inspect, select
 
 from .. import settings
 from ..access import load_team_of, roles
@@ -12,7 +13,7 @@ from ..domain import feed, mapping, signals, status
 from ..domain.status import ON_A_CALL, Action, OutcomeInput, Tap, TeamState, TransitionRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
-from ..models import Incident, Role, TeamStatus
+from ..models import Incident, Role, StatusEvent, TeamStatus, utcnow
 from .forms import BackupForm, DeclineForm, OutcomeForm, TapFields, TapForm
 
 bp = Blueprint("field", __name__, url_prefix="/field")
@@ -29,7 +30,6 @@ TAP_ACTIONS = {
 # The confirmation of the last applied tap stays on the card (which refreshes when the tap's
 # own event arrives) until the team changes again, or for this long.
 NOTICE_SECONDS = 120
-_NOTICE_KEY = "field_notice"
 
 
 def _steps_context(team, accepted: bool, panel=None) -> dict:
@@ -95,18 +95,26 @@ def _tap_answer(team: TeamState, notice, status_code=200):
     ), status_code
 
 
-def _keep_notice(team: TeamState, text: str) -> None:
-    session[_NOTICE_KEY] = [text, team.id, team.version, int(time.time())]
-
-
 def _kept_notice(team):
-    kept = session.get(_NOTICE_KEY)
-    if not kept:
+    """The confirmation of this responder's own last tap, while it is still the team's latest
+    change (and recent): the card refresh its own feed event brings keeps saying so. Read
+    from the feed, so it holds however the refresh and the tap's answer race."""
+    last = db.session.execute(
+        select(StatusEvent.action, StatusEvent.actor_id, StatusEvent.received_at)
+        .where(
+            StatusEvent.team_id == team.id,
+            StatusEvent.team_version == team.version,
+            StatusEvent.action.in_([a.value for a in status.RULES]),
+        )
+        .order_by(StatusEvent.id.desc())
+        .limit(1)
+    ).first()
+    me = inspect(current_user._get_current_object()).identity[0]  # not reloaded after a commit
+    if last is None or last.actor_id != me:
         return None
-    text, team_id, version, at = kept
-    if team_id != team.id or version != team.version or time.time() - at > NOTICE_SECONDS:
+    if utcnow() - last.received_at > timedelta(seconds=NOTICE_SECONDS):
         return None
-    return ("ok", text)
+    return ("ok", f"{Action(last.action).label}: saved.")
 
 
 def _way_there(incident) -> dict:
@@ -224,7 +232,6 @@ def _apply(tap: Tap, made_for: str | None, refer_from=None):
     except TransitionRefused as refused:
         return _tap_answer(refused.team, ("refused", f"Not applied. {refused.message}"), 409)
     done = f"{Action(result.event.action).label}: saved."
-    _keep_notice(result.team, done)
     if refer_from is not None:
         from .handoff import referral_form_page
 
