@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from heart_field.extensions import db
 
@@ -57,25 +58,39 @@ def pages_for(app) -> list[Page]:
 
 
 class Counted:
-    """The app in this process, with every SQL statement it sends counted."""
+    """The app in this process, with every SQL statement it sends counted, and on SQLite the
+    time the write lock is held (from BEGIN IMMEDIATE to the end of the commit)."""
 
     def __init__(self, url: str):
         self.app = make_app(url)
         self.statements = 0
+        self.lock_seconds = 0.0
+        self._locked_at: float | None = None
         # Requests must not run inside an outer app context: they would share its `g`
         # (and so the signed-in user) between clients.
         with self.app.app_context():
             self.engine = db.engine
 
-    def _count(self, *_args) -> None:
+    def _count(self, _conn, _cursor, statement, *_args) -> None:
         self.statements += 1
+        if statement.startswith("BEGIN IMMEDIATE"):
+            self._locked_at = time.perf_counter()
+
+    def _unlocked(self, *_args) -> None:
+        if self._locked_at is not None:
+            self.lock_seconds += time.perf_counter() - self._locked_at
+            self._locked_at = None
 
     def __enter__(self) -> "Counted":
         event.listen(self.engine, "before_cursor_execute", self._count)
+        event.listen(Session, "after_commit", self._unlocked)
+        event.listen(Session, "after_rollback", self._unlocked)
         return self
 
     def __exit__(self, *_exc) -> None:
         event.remove(self.engine, "before_cursor_execute", self._count)
+        event.remove(Session, "after_commit", self._unlocked)
+        event.remove(Session, "after_rollback", self._unlocked)
         self.engine.dispose()
 
     def client(self, username: str):
@@ -84,8 +99,8 @@ class Counted:
         return client, _sign_in(client, username)
 
     def timed(self, request) -> tuple[float, int, object]:
-        """(seconds, statements, answer) of one request."""
-        self.statements = 0
+        """(seconds, statements, answer) of one request; its lock time in self.lock_seconds."""
+        self.statements, self.lock_seconds = 0, 0.0
         started = time.perf_counter()
         answer = request()
         return time.perf_counter() - started, self.statements, answer
@@ -120,6 +135,7 @@ class TapCost:
     action: str  # accept, en_route, on_scene, clear, or assign (by the dispatcher)
     milliseconds: float  # median
     queries: int
+    lock_ms: float = 0.0  # median time the SQLite write lock was held (0 on PostgreSQL)
 
 
 def measure_taps(url: str, team: LoadTeam, cycles: int) -> list[TapCost]:
@@ -127,7 +143,7 @@ def measure_taps(url: str, team: LoadTeam, cycles: int) -> list[TapCost]:
     them; the first cycle warms up and is not counted."""
     calls = iter(team.incident_ids[team.next_incident :])
     username, call_sign = team.username, team.call_sign
-    times, counts = defaultdict(list), defaultdict(list)
+    times, counts, locks = defaultdict(list), defaultdict(list), defaultdict(list)
     with Counted(url) as counted:
         (phone, phone_token), (desk, desk_token) = (
             counted.client(username),
@@ -163,6 +179,7 @@ def measure_taps(url: str, team: LoadTeam, cycles: int) -> list[TapCost]:
                 if cycle:
                     times[action].append(took)
                     counts[action].append(statements)
+                    locks[action].append(counted.lock_seconds)
                 card = (
                     answer.get_data(as_text=True)
                     if action != "assign"
@@ -170,7 +187,40 @@ def measure_taps(url: str, team: LoadTeam, cycles: int) -> list[TapCost]:
                         as_text=True
                     )
                 )
-    return [TapCost(a, statistics.median(times[a]) * 1000, max(counts[a])) for a in times]
+    return [
+        TapCost(
+            a,
+            statistics.median(times[a]) * 1000,
+            max(counts[a]),
+            statistics.median(locks[a]) * 1000,
+        )
+        for a in times
+    ]
+
+
+def measure_auth_insert(url: str, username: str, repeats: int) -> TapCost:
+    """The authenticated one-insert baseline (bench/auth_baseline.py), as the taps are measured."""
+    from .auth_baseline import register
+
+    times, counts, locks = [], [], []
+    with Counted(url) as counted:
+        register(counted.app)
+        client, token = counted.client(username)
+        for n in range(repeats + 1):
+            took, statements, answer = counted.timed(
+                lambda: client.post(
+                    "/bench/insert", data={"csrf_token": token}, headers={"HX-Request": "true"}
+                )
+            )
+            if answer.status_code != 200:
+                raise RuntimeError(f"/bench/insert answered {answer.status_code}")
+            if n:  # the first warms up
+                times.append(took)
+                counts.append(statements)
+                locks.append(counted.lock_seconds)
+    return TapCost(
+        "auth_insert", statistics.median(times) * 1000, max(counts), statistics.median(locks) * 1000
+    )
 
 
 def _sign_in(client, username: str) -> str:

@@ -5,14 +5,15 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sql_errors
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, alerts, cli, headers, live, logs, pwa
+from . import access, alerts, cli, headers, live, logs, pwa, settings
 from .auth import idle
 from .config import INSTANCE_DIR, Config
-from .domain import dates, intake
+from .domain import dates
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .models import utcnow
 
@@ -33,7 +34,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     _require_secret_key(app)
-    intake.init_app(app)  # city limits, geocoder, service hours: a bad setting stops start-up
+    settings.init_app(app)  # city limits, geocoder, service hours: a bad setting stops start-up
     from .demo import use_demo_hours
 
     use_demo_hours(app)  # HEART_DEMO only: service hours that cover now
@@ -48,12 +49,16 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     logs.init_app(app)
     db.init_app(app)
+    # Registered after db.init_app, so it runs before Flask-SQLAlchemy's own teardown.
+    app.teardown_appcontext(_close_session_quietly)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     # Access rules run first, so a visitor is sent to sign in before any CSRF check.
     app.before_request(access.enforce_access_rules)
     app.before_request(idle.enforce_idle_lock)
     app.add_template_global(idle.idle_lock_attributes)
     csrf.init_app(app)
+    # Registered before the limiter's: runs after it, so its window does not stretch a 503's wait.
+    app.after_request(_keep_unavailable_retry_after)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -113,6 +118,41 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+# Seconds a client should wait before trying again while the database is unreachable.
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = "The database is unavailable just now. Try again in a few seconds."
+
+
+# The database cannot be reached (down, restarting, a dropped connection, a full pool, SQLite
+# busy past its timeout), as opposed to a bug in a query.
+DATABASE_UNAVAILABLE = (
+    sql_errors.OperationalError,
+    sql_errors.InterfaceError,
+    sql_errors.DisconnectionError,
+    sql_errors.TimeoutError,
+)
+
+
+def _database_unavailable(error: Exception) -> bool:
+    return isinstance(error, DATABASE_UNAVAILABLE)
+
+
+def _keep_unavailable_retry_after(response):
+    if response.status_code == 503 and g.get("database_unavailable"):
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _close_session_quietly(_error) -> None:
+    """End the request's session; if the database went away meanwhile, the rollback that ends
+    it fails: log that and drop the session, so the answer already made is still sent."""
+    try:
+        db.session.remove()
+    except Exception as error:  # noqa: BLE001 - teardown must not replace the answer
+        logs.log.warning("database session closed uncleanly: %s", type(error).__name__)
+        db.session.registry.clear()
+
+
 def _register_error_handlers(app: Flask) -> None:
     messages = {
         400: "The request could not be understood.",
@@ -124,7 +164,22 @@ def _register_error_handlers(app: Flask) -> None:
         422: "Some fields need attention.",
         429: "Too many attempts. Wait a moment and try again.",
         500: "Something went wrong on our side. Your last action may not have been saved.",
+        503: UNAVAILABLE,
     }
+
+    def page(code: int, message: str):
+        """The error page; without the database (no signed-in user to show) a plain one."""
+        try:
+            if code != 503:
+                return render_template(
+                    "error.html", code=code, message=message, request_id=logs.request_id()
+                )
+        except Exception as error:  # noqa: BLE001 - e.g. the page needs the user, from the database
+            if not _database_unavailable(error):
+                raise
+        return render_template(
+            "error_plain.html", code=code, message=message, request_id=logs.request_id()
+        )
 
     def handle(error):
         if getattr(error, "response", None) is not None:
@@ -144,12 +199,36 @@ def _register_error_handlers(app: Flask) -> None:
                 if key.lower() != "content-type":
                     response.headers[key] = value
             return response, code
-        return render_template(
-            "error.html", code=code, message=message, request_id=logs.request_id()
-        ), code
+        return page(code, message), code
+
+    def unavailable(error):
+        """503 with Retry-After, never a bare 500: JSON for the API, a short notice for htmx
+        (shown in the page's notices, the request's own target left as it is), else a page."""
+        app.logger.warning(
+            "%s %s: database unavailable (%s)", request.method, request.path, type(error).__name__
+        )
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001, S110 - the connection is gone; teardown drops it
+            pass
+        g.database_unavailable = True
+        # Templates get current_user from Flask-Login's context processor, which would load
+        # the user from the database again: render as nobody instead.
+        g._login_user = login_manager.anonymous_user()
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if _wants_json():
+            body = jsonify(error="unavailable", message=UNAVAILABLE, request_id=logs.request_id())
+            return body, 503, headers
+        if request.headers.get("HX-Request") == "true":
+            headers.update({"HX-Retarget": ".flashes", "HX-Reswap": "innerHTML"})
+            notice = render_template("_unavailable_notice.html", message=UNAVAILABLE)
+            return notice, 503, headers
+        return page(503, UNAVAILABLE), 503, headers
 
     for code in messages:
         app.register_error_handler(code, handle)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, unavailable)
 
 
 def _register_template_filters(app: Flask) -> None:

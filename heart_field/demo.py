@@ -193,11 +193,12 @@ def seed(session: Session, password: str) -> list[tuple[str, str]]:
     session.commit()
     log_on_demo_crews(session)
     # Route the open calls as intake would have (recommendation or fallback reason).
+    from . import settings
     from .domain import intake
 
     waiting = select(Incident).where(Incident.status == "open", Incident.lat.is_not(None))
     for incident in session.scalars(waiting):
-        intake.reroute(session, incident)
+        intake.reroute(session, incident, settings.dispatching())
     return logins
 
 

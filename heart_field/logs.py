@@ -1,4 +1,5 @@
-"""Application logs: every line carries the request id, and none carries personal details.
+"""Application logs: every line carries the request id ("-" outside a request, e.g. the live
+feed's reader thread), and none carries personal details.
 
 The request id (a proxy's X-Request-ID, or a new one) is sent back in the X-Request-ID
 header and printed on error pages, so a user's "reference" finds the log lines. Logs name
@@ -14,6 +15,7 @@ import uuid
 from flask import Flask, g, has_request_context, request
 from flask.logging import default_handler
 
+log = logging.getLogger("heart_field")
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
@@ -30,8 +32,13 @@ class RequestIdFilter(logging.Filter):
 
 
 def init_app(app: Flask) -> None:
-    app.logger.addFilter(RequestIdFilter())
-    default_handler.setFormatter(logging.Formatter(FORMAT))
+    # On the handler, not the logger: records from child loggers (heart_field.live's reader
+    # thread, outside any request) reach the handler without passing the logger's filters.
+    # The format's default covers a handler someone adds without the filter.
+    app.logger.addFilter(RequestIdFilter())  # (first use of app.logger attaches default_handler)
+    if not any(isinstance(f, RequestIdFilter) for f in default_handler.filters):
+        default_handler.addFilter(RequestIdFilter())
+    default_handler.setFormatter(logging.Formatter(FORMAT, defaults={"request_id": "-"}))
 
     @app.before_request
     def assign_request_id():

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, settings
 from ..access import api_token
 from ..domain import eido, intake
 from ..extensions import db
@@ -166,7 +166,9 @@ def import_eido(body: EidoIn):
             moved = (before.address, before.lat, before.lon) != (data.address, data.lat, data.lon)
         except eido.EidoError:  # kept by an older, stricter reader: locate it again
             moved = True
-        intake.revise_incident(db.session, incident, data, relocate=moved)
+        intake.revise_incident(
+            db.session, incident, data, relocate=moved, geo=settings.dispatching()
+        )
     if previous.document != original:
         _keep(incident, call, original, "eido_update")
     db.session.commit()
@@ -185,6 +187,7 @@ def _create(call: eido.EidoCall, original: dict):
             db.session,
             call.incident_input,
             actor=None,
+            geo=settings.dispatching(),
             received_at=call.received_at,
             commit=False,
         )

@@ -27,6 +27,7 @@ ERROR_TEXT = {
     415: "The body must be sent as application/json.",
     422: "A field is missing or invalid; `fields` names each one.",
     429: "Too many requests for this token; retry after `Retry-After` seconds.",
+    503: "The database is unavailable just now (`unavailable`); retry after `Retry-After` seconds.",
 }
 
 
@@ -245,7 +246,7 @@ def _query_parameters(model: type[BaseModel] | None) -> list[dict]:
 
 
 def _error_statuses(op: Operation, path_params: list) -> list[int]:
-    statuses = set(op.errors) | {401, 403, 429}
+    statuses = set(op.errors) | {401, 403, 429, 503}
     if op.body is not None:
         statuses |= {400, 413, 415, 422}
     if op.query is not None:
@@ -260,7 +261,7 @@ def _error_response(status: int, ref: dict) -> dict:
         "description": ERROR_TEXT[status],
         "content": {JSON: {"schema": ref}},
     }
-    if status == 429:
+    if status in (429, 503):
         response["headers"] = {
             "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
         }

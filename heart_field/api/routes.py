@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from .. import tokens
+from .. import settings, tokens
 from ..access import API_TOKEN, api_token, public, rule_for, team_by_call_sign
 from ..domain import feed, intake, shifts, status, steering
 from ..domain.shifts import ShiftRefused
@@ -122,7 +122,9 @@ def create_incident(body: IncidentIn):
     existing = _incident_by_cad(data.cad_number)
     if existing is None:
         try:
-            return incident_out(intake.create_incident(db.session, data, actor=None)), 201
+            return incident_out(
+                intake.create_incident(db.session, data, None, settings.dispatching())
+            ), 201
         except IntegrityError:  # the same CAD number raced in from another request
             db.session.rollback()
             existing = _incident_by_cad(data.cad_number)
@@ -327,7 +329,7 @@ def _log_on_or_off(call_sign: str, change) -> TeamOut:
     "missing, and 404 `address_not_found` when it cannot be placed.",
 )
 def check_geofence(body: GeofenceIn):
-    geo = intake.current()  # city limits and geocoder, built once per app
+    geo = settings.dispatching()  # city limits and geocoder, built once per app
     if body.lat is not None:
         lat, lon = body.lat, body.lon
     else:

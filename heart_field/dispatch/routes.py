@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import settings
 from ..access import load_incident, roles, team_by_call_sign
 from ..domain import feed, intake, mapping, shifts, signals, status
 from ..domain.geo import distance_km
@@ -132,7 +133,7 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
         new_elsewhere_form=lambda: ElsewhereForm(formdata=None),
         can_dispatch=current_user.role == Role.DISPATCHER,
         cursor=feed.latest_cursor(db.session),
-        city_bounds=intake.current().city_limits.bounds,
+        city_bounds=settings.dispatching().city_limits.bounds,
         decline_labels=DECLINE_REASONS,
         other_responders=intake.OTHER_RESPONDERS,
         notice=notice,
@@ -143,7 +144,7 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
 def _duty(units, now) -> dict:
     """Shifts on the board: units off duty (listed apart), each crew, the short-staffed,
     units still on duty an hour past service hours, and demo service hours."""
-    geo = intake.current()
+    geo = settings.dispatching()
     return dict(
         off_duty=[t for t in units if t.status == TeamStatus.OFF_DUTY],
         crews=shifts.crews(db.session),
@@ -197,7 +198,7 @@ def board():
 @roles(*VIEWERS)
 def city_limits():
     """The city limits, simplified for the map (the geofence itself keeps the full polygon)."""
-    response = jsonify(mapping.drawing_boundary(intake.current().city_limits))
+    response = jsonify(mapping.drawing_boundary(settings.dispatching().city_limits))
     response.cache_control.private = True
     response.cache_control.max_age = 3600
     return response
@@ -231,10 +232,10 @@ def preview():
     ).strip()
     found = None
     if location_ok and has_location and form.call_type.data:
-        found = intake.assess(db.session, _intake_input(form), intake.current())
+        found = intake.assess(db.session, _intake_input(form), settings.dispatching())
     elif location_ok and form.lat.data is not None and form.lon.data is not None:
         # A point picked on the map before the call type: the geofence verdict already stands.
-        within = intake.current().city_limits.contains(form.lat.data, form.lon.data)
+        within = settings.dispatching().city_limits.contains(form.lat.data, form.lon.data)
         found = intake.Assessment(form.lat.data, form.lon.data, within, None)
     return render_template(
         "dispatch/_verdict.html",
@@ -257,7 +258,9 @@ def create():
     ):
         form.cad_number.errors.append("A call with this CAD number already exists.")
         return _board(422, intake_form=form)
-    incident = create_incident(db.session, _intake_input(form), actor=current_user)
+    incident = create_incident(
+        db.session, _intake_input(form), current_user, settings.dispatching()
+    )
     return _done(_entered_message(incident))
 
 
@@ -333,14 +336,14 @@ def place(incident_id: int):
         return _board(422, place_forms={incident.id: form})
     lat, lon = form.lat.data, form.lon.data
     if lat is None:
-        point = intake.current().geocoder.geocode(form.address.data)
+        point = settings.dispatching().geocoder.geocode(form.address.data)
         if point is None:
             form.address.errors.append(
                 "No match for that address. Try another spelling, or give coordinates."
             )
             return _board(422, place_forms={incident.id: form})
         lat, lon = point
-    intake.place_incident(db.session, incident, lat, lon)
+    intake.place_incident(db.session, incident, lat, lon, settings.dispatching())
     verdict = "inside" if incident.within_city_limits else "outside"
     return _done(f"Call {incident.cad_number} placed {verdict} city limits.")
 
@@ -357,7 +360,7 @@ def reroute(incident_id: int):
         return _board(422, notice=("error", "That request could not be read. Reload the page."))
     if incident.location_unverified:
         return _board(409, notice=("refused", f"Place call {incident.cad_number} first."))
-    intake.reroute(db.session, incident)
+    intake.reroute(db.session, incident, settings.dispatching())
     return _done(_entered_message(incident).replace(" entered", " routed again"))
 
 

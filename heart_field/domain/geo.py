@@ -17,6 +17,7 @@ Pure domain code: nothing here knows about Flask, requests or the database.
   Network geocoders are rate limited (1 request/second) and cached; any failure
   yields ``None`` so geocoding never blocks intake.
 * :func:`distance_km` is the geodesic distance used for "nearest team".
+* Address normalisation for matching lives in :mod:`.addresses`.
 
 A "Durham, NC" mailing address is not proof of being inside the city: geocode
 first, then test the point with :meth:`CityLimits.contains`.
@@ -33,7 +34,6 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,9 @@ from geopy.geocoders import get_geocoder_for_service
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
 from shapely.geometry import MultiPolygon, Polygon, shape
+
+from . import addresses
+from .addresses import normalize_address
 
 __all__ = [
     "DATA_DIR",
@@ -178,154 +181,6 @@ def distance_km(a: LatLon, b: LatLon) -> float:
     return geodesic(a, b).km
 
 
-# --------------------------------------------------------------------------- address normalization
-
-# Canonical (short) forms. Applied to both the gazetteer and the query, so only
-# consistency matters. Includes a few misspellings present in the 2013 data.
-_SUFFIXES = {
-    "street": "st",
-    "st": "st",
-    "str": "st",
-    "sst": "st",
-    "sts": "st",
-    "road": "rd",
-    "rd": "rd",
-    "roads": "rd",
-    "avenue": "ave",
-    "ave": "ave",
-    "av": "ave",
-    "avenie": "ave",
-    "drive": "dr",
-    "dr": "dr",
-    "drv": "dr",
-    "boulevard": "blvd",
-    "blvd": "blvd",
-    "blv": "blvd",
-    "blve": "blvd",
-    "lane": "ln",
-    "ln": "ln",
-    "court": "ct",
-    "ct": "ct",
-    "parkway": "pkwy",
-    "pkwy": "pkwy",
-    "pky": "pkwy",
-    "parkwa": "pkwy",
-    "pwk": "pkwy",
-    "highway": "hwy",
-    "hwy": "hwy",
-    "circle": "cir",
-    "cir": "cir",
-    "cr": "cir",
-    "place": "pl",
-    "pl": "pl",
-    "trail": "trl",
-    "trl": "trl",
-    "tr": "trl",
-    "terrace": "ter",
-    "ter": "ter",
-    "square": "sq",
-    "sq": "sq",
-    "expressway": "expy",
-    "expy": "expy",
-    "freeway": "fwy",
-    "fwy": "fwy",
-    "plaza": "plz",
-    "plz": "plz",
-    "crossing": "xing",
-    "xing": "xing",
-    "extension": "ext",
-    "ext": "ext",
-    "extens": "ext",
-    "way": "way",
-}
-_DIRECTIONALS = {
-    "north": "n",
-    "south": "s",
-    "east": "e",
-    "west": "w",
-    "northeast": "ne",
-    "northwest": "nw",
-    "southeast": "se",
-    "southwest": "sw",
-    "n": "n",
-    "s": "s",
-    "e": "e",
-    "w": "w",
-    "ne": "ne",
-    "nw": "nw",
-    "se": "se",
-    "sw": "sw",
-}
-_UNIT_WORDS = {
-    "apt",
-    "apartment",
-    "suite",
-    "ste",
-    "unit",
-    "bldg",
-    "building",
-    "rm",
-    "room",
-    "fl",
-    "floor",
-    "lot",
-    "#",
-}
-_STATE_WORDS = {"nc"}
-_ZIP_RE = re.compile(r"^\d{5}(?:-\d{4})?$")
-_TOKEN_RE = re.compile(r"#|[a-z0-9/]+")
-
-
-def _tokens(text: str) -> list[str]:
-    text = text.casefold().replace("'", "").replace("\u2019", "").replace(".", " ")
-    text = re.sub(r"\bnorth\s+carolina\b", "nc", text)
-    return _TOKEN_RE.findall(text)
-
-
-def _canon(tokens: Iterable[str]) -> list[str]:
-    out = []
-    for tok in tokens:
-        tok = _SUFFIXES.get(tok, tok)
-        tok = _DIRECTIONALS.get(tok, tok)
-        out.append(tok)
-    return out
-
-
-def _strip_units(tokens: list[str]) -> list[str]:
-    """Drop 'Apt 4', 'Suite 200', 'Unit B', '# 3', '#3' (the word and the token after it)."""
-    out: list[str] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        # never at the very start: a house number comes first
-        if tok in _UNIT_WORDS and out:
-            i += 2
-            continue
-        out.append(tok)
-        i += 1
-    return out
-
-
-def normalize_address(text: str) -> str:
-    """A canonical lower-case form of a street line: '1 Old Trail Drive Apt 4' -> '1 old trail dr'."""
-    return " ".join(_canon(_strip_units(_tokens(text))))
-
-
-def _core(tokens: list[str]) -> tuple[str, ...]:
-    """Street tokens without a trailing suffix or business name: the loose match key.
-
-    '1101 w chapel hill st the cookery' -> ('1101', 'w', 'chapel', 'hill');
-    '1000 w main' -> ('1000', 'w', 'main').
-    """
-    last_suffix = max(
-        (i for i, t in enumerate(tokens) if i > 1 and t in _SUFFIXES.values()),
-        default=None,
-    )
-    if last_suffix is not None:
-        tokens = tokens[:last_suffix]
-    return tuple(tokens)
-
-
 @dataclass(frozen=True)
 class _Entry:
     address: str
@@ -392,13 +247,19 @@ class GazetteerGeocoder(Geocoder):
             entry = _Entry(address, lat, lon, city, zip_, order)
             if street:
                 self._exact.setdefault(street, []).append(entry)
-                self._loose.setdefault(_core(list(street)), []).append(entry)
+                self._loose.setdefault(addresses.core(list(street)), []).append(entry)
             if name:
                 # "Durham Performing Arts Center (DPAC)": the whole name, the name
                 # without the parenthesis, and the acronym alone
                 label = address.split(",")[0]
-                keys = {name, tuple(_canon(_tokens(re.sub(r"\([^)]*\)", " ", label))))}
-                keys.update(tuple(_canon(_tokens(a))) for a in re.findall(r"\(([^)]*)\)", label))
+                keys = {
+                    name,
+                    tuple(addresses.canon(addresses.tokens(re.sub(r"\([^)]*\)", " ", label)))),
+                }
+                keys.update(
+                    tuple(addresses.canon(addresses.tokens(a)))
+                    for a in re.findall(r"\(([^)]*)\)", label)
+                )
                 for key in keys:
                     if key:
                         self._landmarks.setdefault(key, []).append(entry)
@@ -410,16 +271,18 @@ class GazetteerGeocoder(Geocoder):
         name: tuple[str, ...] = ()
         street: tuple[str, ...] = ()
         if parts and not parts[0][:1].isdigit():
-            name = tuple(_canon(_tokens(parts[0])))
+            name = tuple(addresses.canon(addresses.tokens(parts[0])))
             parts = parts[1:]
         if parts and parts[0][:1].isdigit():
-            street = tuple(_canon(_strip_units(_tokens(parts[0]))))
+            street = tuple(addresses.canon(addresses.strip_units(addresses.tokens(parts[0]))))
             parts = parts[1:]
         city, zip_ = "", ""
         for part in parts:
-            toks = _tokens(part)
-            zips = [t for t in toks if _ZIP_RE.match(t)]
-            rest = [t for t in toks if t not in _STATE_WORDS and not _ZIP_RE.match(t)]
+            toks = addresses.tokens(part)
+            zips = [t for t in toks if addresses.ZIP_RE.match(t)]
+            rest = [
+                t for t in toks if t not in addresses.STATE_WORDS and not addresses.ZIP_RE.match(t)
+            ]
             zip_ = zips[-1] if zips else zip_
             if rest and not city:
                 city = " ".join(rest)
@@ -428,15 +291,17 @@ class GazetteerGeocoder(Geocoder):
     # -- query parsing -----------------------------------------------------------------
 
     def _parse_query(self, query: str) -> _ParsedQuery:
-        raw = _strip_units(_tokens(query))
+        raw = addresses.strip_units(addresses.tokens(query))
         zip_ = ""
         while raw and (
-            _ZIP_RE.match(raw[-1]) or raw[-1] in _STATE_WORDS or raw[-1] in ("us", "usa")
+            addresses.ZIP_RE.match(raw[-1])
+            or raw[-1] in addresses.STATE_WORDS
+            or raw[-1] in ("us", "usa")
         ):
-            if _ZIP_RE.match(raw[-1]) and not zip_:
+            if addresses.ZIP_RE.match(raw[-1]) and not zip_:
                 zip_ = raw[-1]
             raw = raw[:-1]
-        tokens = _canon(raw)
+        tokens = addresses.canon(raw)
         city = ""
         without_city = tokens
         # A trailing known city ("... dr durham", "... chapel hill"), keeping at least two street tokens.
@@ -445,7 +310,10 @@ class GazetteerGeocoder(Geocoder):
                 city = " ".join(tokens[-n:])
                 without_city = tokens[:-n]
                 break
-        parts = [tuple(_canon(_strip_units(_tokens(p)))) for p in query.split(",")]
+        parts = [
+            tuple(addresses.canon(addresses.strip_units(addresses.tokens(p))))
+            for p in query.split(",")
+        ]
         parts = [p for p in parts if p]
         streets: list[tuple[str, ...]] = []
         names: list[tuple[str, ...]] = []
@@ -462,7 +330,7 @@ class GazetteerGeocoder(Geocoder):
             if street in self._exact:
                 return self._exact[street]
         for street in q.streets:
-            hits = self._loose.get(_core(list(street)))
+            hits = self._loose.get(addresses.core(list(street)))
             if hits:
                 return hits
         for name in q.names:

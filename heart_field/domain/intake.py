@@ -117,16 +117,6 @@ def _geocoder(name: str, domain: str | None, gazetteer: str | None = None) -> Ad
         raise ValueError(f"HEART_GAZETTEER: {error}") from error
 
 
-def init_app(app) -> None:
-    app.extensions["heart_geo"] = Dispatching.from_config(app.config)
-
-
-def current() -> Dispatching:
-    from flask import current_app
-
-    return current_app.extensions["heart_geo"]
-
-
 @dataclass(frozen=True)
 class Assessment:
     """Where the call is, whether that is inside the city, and who should take it."""
@@ -206,14 +196,13 @@ def create_incident(
     session: Session,
     data: IncidentInput,
     actor: User | None,
-    geo: Dispatching | None = None,
+    geo: Dispatching,
     received_at: datetime | None = None,
     commit: bool = True,
 ) -> Incident:
     """Locate, geofence, route and save one call; commits unless told not to (the caller then
     commits it with what it saves beside it). ``received_at`` defaults to now (a call handed
     over from another system, e.g. as EIDO, keeps the time it was first received)."""
-    geo = geo or current()
     received_at = received_at or utcnow()
     found = assess(session, data, geo, received_at)
     incident = Incident(
@@ -245,12 +234,11 @@ def revise_incident(
     incident: Incident,
     data: IncidentInput,
     relocate: bool,
-    geo: Dispatching | None = None,
+    geo: Dispatching,
 ) -> Incident:
     """A newer version of a call taken in (an EIDO update): its details change; when
     ``relocate`` (the location given changed) it is located and geofenced again. Routing runs
     again only while the call still waits for a team. Does not commit."""
-    geo = geo or current()
     for name in ("call_type", "priority", "weapons", "violence", "medical_emergency"):
         setattr(incident, name, getattr(data, name))
     incident.narrative = data.narrative
@@ -279,20 +267,18 @@ def revise_incident(
 
 
 def place_incident(
-    session: Session, incident: Incident, lat: float, lon: float, geo: Dispatching | None = None
+    session: Session, incident: Incident, lat: float, lon: float, geo: Dispatching
 ) -> Incident:
     """The dispatcher places a call (coordinates or a gazetteer match): geofence and route again
     as of when the call was received; commits."""
-    geo = geo or current()
     incident.lat, incident.lon = lat, lon
     incident.within_city_limits = geo.city_limits.contains(lat, lon)
     reroute(session, incident, geo)
     return incident
 
 
-def reroute(session: Session, incident: Incident, geo: Dispatching | None = None) -> Incident:
+def reroute(session: Session, incident: Incident, geo: Dispatching) -> Incident:
     """Recompute the recommendation of a located call still waiting for a team; commits."""
-    geo = geo or current()
     if incident.within_city_limits is None or incident.lat is None:
         raise ValueError("place the call before routing it")
     decision = decide(

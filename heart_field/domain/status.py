@@ -491,9 +491,14 @@ def apply(session: Session, team: Team, tap: Tap, actor: User | None) -> Transit
     missing = rule.check(tap) if rule.check else None
     if missing:
         raise TransitionRefused("invalid", missing, team_state(session, team_id))
+    now = utcnow()
     try:
+        swap = None
+        if tap.expected_version is not None and tap.expected_version == loaded[1]:
+            # The version the caller loaded: the statement is ready before the lock is taken.
+            swap = _prepare(rule, tap, team_id, call_sign, *loaded, now, actor_id)
         with feed.writing(session) as write:
-            return _write(write, rule, tap, team_id, call_sign, loaded, actor_id)
+            return _write(write, rule, tap, team_id, call_sign, swap, actor_id, now)
     except (_Refused, IntegrityError) as failed:
         # Rolled back. A UUID seen before is a replay or a double tap: answer with its event.
         earlier = feed.event_by_uuid(session, tap.client_uuid)
@@ -512,35 +517,66 @@ def apply(session: Session, team: Team, tap: Tap, actor: User | None) -> Transit
         raise TransitionRefused(failed.code, message, current) from None
 
 
-def _write(write, rule, tap, team_id, call_sign, loaded, actor_id) -> TransitionResult:
-    conn, now = write.connection, utcnow()
-    from_status, version = loaded
-    if tap.expected_version is None or tap.expected_version != version:
-        # Not the version the caller loaded: read the row as it is, under the feed's lock.
-        from_status, version = conn.execute(
-            select(_teams.c.status, _teams.c.version).where(_teams.c.id == team_id)
-        ).one()
-        if tap.expected_version is not None and tap.expected_version != version:
-            raise _Refused("stale_version")
+@dataclass(frozen=True)
+class _Swap:
+    """The compare-and-swap for one tap: the team's row as it must still be, and the values."""
+
+    from_status: str
+    version: int
+    to_status: TeamStatus
+    statement: Any
+    event: dict[str, Any]  # the event's columns but its call (known once the swap is made)
+
+
+def _prepare(rule, tap, team_id, call_sign, from_status, version, now, actor_id) -> _Swap:
     to_status = rule.moves.get(TeamStatus(from_status))
     if to_status is None:
         raise _Refused(
             "illegal_transition",
             f"{rule.label} is not possible while {call_sign} is {TeamStatus(from_status).label}.",
         )
-
-    # 1. Compare-and-swap on the row version, so two concurrent taps cannot both apply.
     values: dict[str, Any] = {"status": to_status.value, "version": version + 1}
     if to_status != from_status:
         values["status_since"] = now
     if tap.lat is not None and tap.lon is not None:
         values.update(last_lat=tap.lat, last_lon=tap.lon, position_at=tap.occurred_at or now)
-    row = conn.execute(
+    statement = (
         update(_teams)
         .where(_teams.c.id == team_id, _teams.c.version == version, _teams.c.status == from_status)
         .values(**values)
         .returning(*_state_columns(team_id))
-    ).first()
+    )
+    event = dict(
+        team_id=team_id,
+        actor_id=actor_id,
+        action=tap.action.value,
+        from_status=from_status,
+        to_status=to_status.value,
+        team_version=version + 1,
+        occurred_at=tap.occurred_at or now,
+        received_at=now,
+        client_uuid=tap.client_uuid,
+        lat=tap.lat,
+        lon=tap.lon,
+        detail=tap.reason,
+    )
+    return _Swap(from_status, version, to_status, statement, event)
+
+
+def _write(write, rule, tap, team_id, call_sign, swap, actor_id, now) -> TransitionResult:
+    conn = write.connection
+    if swap is None:
+        # Not the version the caller loaded: read the row as it is, under the feed's lock.
+        from_status, version = conn.execute(
+            select(_teams.c.status, _teams.c.version).where(_teams.c.id == team_id)
+        ).one()
+        if tap.expected_version is not None and tap.expected_version != version:
+            raise _Refused("stale_version")
+        swap = _prepare(rule, tap, team_id, call_sign, from_status, version, now, actor_id)
+    from_status, version, to_status = swap.from_status, swap.version, swap.to_status
+
+    # 1. Compare-and-swap on the row version, so two concurrent taps cannot both apply.
+    row = conn.execute(swap.statement).first()
     if row is None:
         raise _Refused("stale_version")
     change = Change(
@@ -555,21 +591,7 @@ def _write(write, rule, tap, team_id, call_sign, loaded, actor_id) -> Transition
     )
 
     # 2. The event. A client UUID seen before fails here (IntegrityError), undoing step 1.
-    event = write.add(
-        team_id=team_id,
-        incident_id=tap.incident_id or change.incident_id,
-        actor_id=actor_id,
-        action=tap.action.value,
-        from_status=from_status,
-        to_status=to_status.value,
-        team_version=version + 1,
-        occurred_at=tap.occurred_at or now,
-        received_at=now,
-        client_uuid=tap.client_uuid,
-        lat=tap.lat,
-        lon=tap.lon,
-        detail=tap.reason,
-    )
+    event = write.add(**swap.event, incident_id=tap.incident_id or change.incident_id)
 
     # 3. The call: assignment and incident.
     _change_call(rule, change)

@@ -1,26 +1,19 @@
 """The responder's screen: the team's current call and the taps that move it along."""
 
-import time
 import uuid
+from datetime import timedelta
 
-from flask import (
-    Blueprint,
-    current_app,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import inspect, select
 
+from .. import settings
 from ..access import load_team_of, roles
-from ..domain import feed, intake, mapping, signals, status, whereabouts
+from ..domain import feed, mapping, signals, status, whereabouts
 from ..domain.status import ON_A_CALL, Action, OutcomeInput, Tap, TeamState, TransitionRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
-from ..models import Incident, Role
+from ..models import Incident, Role, StatusEvent, TeamStatus, utcnow
 from .backup_state import backup_state
 from .forms import BackupForm, DeclineForm, OutcomeForm, TapFields, TapForm
 
@@ -38,7 +31,6 @@ TAP_ACTIONS = {
 # The confirmation of the last applied tap stays on the card (which refreshes when the tap's
 # own event arrives) until the team changes again, or for this long.
 NOTICE_SECONDS = 120
-_NOTICE_KEY = "field_notice"
 
 
 def _steps_context(team, accepted: bool, panel=None) -> dict:
@@ -98,36 +90,35 @@ def _tap_answer(team: TeamState, notice, status_code=200):
     if not is_partial():
         return _screen(status_code, notice=notice)
     context = _steps_context(team, team.accepted)
+    # En route puts Navigate first in the thumb zone: that one needs the call's place.
+    navigate_url = None
+    if team.status == TeamStatus.EN_ROUTE and team.incident_id is not None:
+        navigate_url = _navigate_url(db.session.get(Incident, team.incident_id))
     return render_template(
-        "field/_tap_answer.html",
-        team=team,
-        notice=notice,
-        navigate_url=_navigate_after(team),
-        **context,
+        "field/_tap_answer.html", team=team, notice=notice, navigate_url=navigate_url, **context
     ), status_code
 
 
-def _navigate_after(team: TeamState) -> str | None:
-    """Right after En route the steps lead with Navigate (field/_steps.html)."""
-    if team.status != "en_route" or not team.incident_id:
-        return None
-    incident = db.session.get(Incident, team.incident_id)
-    app = mapping.maps_app(request.user_agent.string)
-    return mapping.navigate_url(incident.lat, incident.lon, incident.address, app)
-
-
-def _keep_notice(team: TeamState, text: str) -> None:
-    session[_NOTICE_KEY] = [text, team.id, team.version, int(time.time())]
-
-
 def _kept_notice(team):
-    kept = session.get(_NOTICE_KEY)
-    if not kept:
+    """The confirmation of this responder's own last tap, while it is still the team's latest
+    change (and recent): the card refresh its own feed event brings keeps saying so. Read
+    from the feed, so it holds however the refresh and the tap's answer race."""
+    last = db.session.execute(
+        select(StatusEvent.action, StatusEvent.actor_id, StatusEvent.received_at)
+        .where(
+            StatusEvent.team_id == team.id,
+            StatusEvent.team_version == team.version,
+            StatusEvent.action.in_([a.value for a in status.RULES]),
+        )
+        .order_by(StatusEvent.id.desc())
+        .limit(1)
+    ).first()
+    me = inspect(current_user._get_current_object()).identity[0]  # not reloaded after a commit
+    if last is None or last.actor_id != me:
         return None
-    text, team_id, version, at = kept
-    if team_id != team.id or version != team.version or time.time() - at > NOTICE_SECONDS:
+    if utcnow() - last.received_at > timedelta(seconds=NOTICE_SECONDS):
         return None
-    return ("ok", text)
+    return ("ok", f"{Action(last.action).label}: saved.")
 
 
 def _way_there(incident) -> dict:
@@ -136,7 +127,9 @@ def _way_there(incident) -> dict:
         return {"call_map": None, "navigate_url": None, "whereabouts": None, "team_mark": None}
     call_map = where = team_mark = None
     if incident.lat is not None and incident.lon is not None:
-        call_map = mapping.static_map(intake.current().city_limits, incident.lat, incident.lon)
+        call_map = mapping.static_map(
+            settings.dispatching().city_limits, incident.lat, incident.lon
+        )
         where = _whereabouts(incident)
         team = incident.current_assignment.team if incident.current_assignment else None
         if team is not None and team.last_lat is not None:
@@ -147,10 +140,9 @@ def _way_there(incident) -> dict:
                 call_map.width,
                 call_map.height,
             )
-    app = mapping.maps_app(request.user_agent.string)
     return {
         "call_map": call_map,
-        "navigate_url": mapping.navigate_url(incident.lat, incident.lon, incident.address, app),
+        "navigate_url": _navigate_url(incident),
         "whereabouts": where,
         "team_mark": team_mark,
     }
@@ -165,6 +157,11 @@ def _whereabouts(incident):
     return whereabouts.describe(
         incident.lat, incident.lon, places, team_at, has_address=bool(incident.address)
     )
+
+
+def _navigate_url(incident) -> str:
+    app = mapping.maps_app(request.user_agent.string)
+    return mapping.navigate_url(incident.lat, incident.lon, incident.address, app)
 
 
 @bp.after_request
@@ -272,7 +269,6 @@ def _apply(tap: Tap, made_for: str | None, refer_from=None):
     except TransitionRefused as refused:
         return _tap_answer(refused.team, ("refused", f"Not applied. {refused.message}"), 409)
     done = f"{Action(result.event.action).label}: saved."
-    _keep_notice(result.team, done)
     if refer_from is not None:
         from .handoff import referral_form_page
 

@@ -360,6 +360,16 @@
     }
   });
 
+  // A refresh rendered before the last tap's answer (an older row version than the buttons on
+  // screen) would put back the buttons and notice of before: drop it, the screen is newer.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var config = event.detail.requestConfig;
+    var shown = document.getElementById("field-steps");
+    if (event.detail.elt !== card() || !config || config.verb !== "get" || !shown) return;
+    var rendered = /data-team-version="(\d+)"/.exec(event.detail.serverResponse || "");
+    if (rendered && Number(rendered[1]) < Number(shown.dataset.teamVersion)) event.detail.shouldSwap = false;
+  });
+
   document.addEventListener("htmx:sendError", function (event) {
     var backup = event.detail.elt.closest && event.detail.elt.closest("form[data-outbox-first]");
     if (backup) { queueBackup(backup); return; }
