@@ -15,6 +15,7 @@ from .incidents import (
     StatusEvent,
 )
 from .people import Discipline, Role, User
+from .places import PlaceNote
 from .referrals import (
     ATTEMPT_METHODS,
     ATTEMPT_RESULTS,
@@ -47,6 +48,7 @@ __all__ = [
     "Incident",
     "IncidentStatus",
     "Outcome",
+    "PlaceNote",
     "Role",
     "StatusEvent",
     "Team",

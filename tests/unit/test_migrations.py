@@ -1,6 +1,7 @@
 """The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,7 +10,7 @@ from sqlalchemy import inspect, select, text
 
 from heart_field.extensions import db
 from heart_field.models import Referral, Role
-from tests.conftest import make_incident, make_team, make_user
+from tests.conftest import make_team, make_user
 
 
 def _fresh_schema():
@@ -33,7 +34,18 @@ def test_referrals_closed_before_0009_keep_their_close_in_the_history(app):
     The rows are written through the models, whose other tables 0008 already has."""
     _fresh_schema()
     upgrade(revision="0008_reports")
-    team, incident = make_team(), make_incident()
+    team = make_team()
+    # The incident through SQL: its model has a column (place_key) that 0018 adds.
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO incidents (cad_number, call_type, priority, weapons, violence, "
+                "medical_emergency, status, received_at) "
+                "VALUES ('D1', 'welfare_check', 2, false, false, false, 'open', :now)"
+            ),
+            {"now": datetime(2026, 11, 2, tzinfo=UTC)},
+        )
+    incident = SimpleNamespace(id=db.session.scalar(text("SELECT id FROM incidents")))
     nia = make_user("nia", Role.NAVIGATOR)
     when = datetime(2026, 11, 2, 10, tzinfo=UTC)
     for n, closed in enumerate((True, False)):
