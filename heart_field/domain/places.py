@@ -11,9 +11,9 @@ stays flat as the calls table grows.
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from ..models import DISPOSITIONS, Assignment, Incident, Outcome, Referral, ReferralStatus, User
@@ -106,55 +106,96 @@ def prior_contacts(
     session: Session, incident: Incident, now: datetime, settings: PlaceSettings
 ) -> PriorContacts | None:
     """Earlier calls HEART cleared at this call's place within the lookback, and any open
-    referral from a call there. None when the place is unknown or has no history. Two queries."""
-    place = Place.of(incident)
-    if not place.known:
-        return None
-    since = incident.received_at - timedelta(days=settings.lookback_days)
-    rows = session.execute(
+    referral from a call there. None when the place is unknown or has no history."""
+    return prior_contacts_many(session, [incident], now, settings).get(incident.id)
+
+
+def prior_contacts_many(
+    session: Session, incidents: list[Incident], now: datetime, settings: PlaceSettings
+) -> dict[int, PriorContacts]:
+    """prior_contacts for several calls (the board's rows) in one query, however many."""
+    placed = [(i, Place.of(i)) for i in incidents]
+    placed = [(i, p) for i, p in placed if p.known]
+    if not placed:
+        return {}
+    lookback = timedelta(days=settings.lookback_days)
+    radius = settings.radius_m
+
+    def near(lat_col, lon_col, key_col):
+        return or_(*(p.sql_filter(lat_col, lon_col, key_col, radius) for _, p in placed))
+
+    contacts = (
         select(
+            Incident.id,
             Incident.lat,
             Incident.lon,
             Incident.place_key,
-            Incident.received_at,
-            Outcome.disposition,
+            Incident.received_at.label("at"),
+            Outcome.disposition.label("disposition"),
+            null().label("navigator"),
+            literal("contact").label("kind"),
         )
         .join(Outcome, Outcome.incident_id == Incident.id)
         .where(
-            place.sql_filter(Incident.lat, Incident.lon, Incident.place_key, settings.radius_m),
-            Incident.id != incident.id,
-            Incident.received_at >= since,
-            Incident.received_at < incident.received_at,
+            near(Incident.lat, Incident.lon, Incident.place_key),
+            Incident.received_at >= min(i.received_at for i, _ in placed) - lookback,
+            Incident.received_at < max(i.received_at for i, _ in placed),
             Outcome.disposition.not_in(NOT_A_CONTACT),
         )
-    ).all()
-    contacts = [r for r in rows if place.matches(r.lat, r.lon, r.place_key, settings.radius_m)]
-    referrals = session.execute(
-        select(Incident.lat, Incident.lon, Incident.place_key, User.display_name)
+    )
+    referrals = (
+        select(
+            Incident.id,
+            Incident.lat,
+            Incident.lon,
+            Incident.place_key,
+            Referral.created_at.label("at"),
+            null().label("disposition"),
+            User.display_name.label("navigator"),
+            literal("referral").label("kind"),
+        )
         .select_from(Referral)
         .join(Incident, Incident.id == Referral.incident_id)
         .outerjoin(User, User.id == Referral.claimed_by_id)
         .where(
-            place.sql_filter(Incident.lat, Incident.lon, Incident.place_key, settings.radius_m),
+            near(Incident.lat, Incident.lon, Incident.place_key),
             Referral.status != ReferralStatus.CLOSED.value,
         )
-        .order_by(Referral.created_at.desc())
-    ).all()
-    referral = next(
-        (r for r in referrals if place.matches(r.lat, r.lon, r.place_key, settings.radius_m)),
-        None,
     )
-    if not contacts and referral is None:
-        return None
-    last = max(contacts, key=lambda r: r.received_at) if contacts else None
-    return PriorContacts(
-        count=len(contacts),
-        lookback_days=settings.lookback_days,
-        last_days_ago=(now - last.received_at).days if last else None,
-        last_disposition=DISPOSITIONS[last.disposition].label if last else None,
-        open_referral=referral is not None,
-        navigator=referral.display_name if referral else None,
-    )
+    rows = session.execute(union_all(contacts, referrals)).all()
+
+    found = {}
+    for incident, place in placed:
+        here = [r for r in rows if place.matches(r.lat, r.lon, r.place_key, radius)]
+        since = incident.received_at - lookback
+        before = [
+            r
+            for r in here
+            if r.kind == "contact"
+            and r.id != incident.id
+            and since <= _aware(r.at) < incident.received_at
+        ]
+        open_refs = sorted((r for r in here if r.kind == "referral"), key=lambda r: _aware(r.at))
+        if not before and not open_refs:
+            continue
+        last = max(before, key=lambda r: _aware(r.at)) if before else None
+        referral = open_refs[-1] if open_refs else None
+        found[incident.id] = PriorContacts(
+            count=len(before),
+            lookback_days=settings.lookback_days,
+            last_days_ago=(now - _aware(last.at)).days if last else None,
+            last_disposition=DISPOSITIONS[last.disposition].label if last else None,
+            open_referral=referral is not None,
+            navigator=referral.navigator if referral else None,
+        )
+    return found
+
+
+def _aware(value: datetime) -> datetime:
+    """A union's column loses the UTC type decorator: SQLite hands back naive UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- notes

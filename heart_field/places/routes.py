@@ -10,7 +10,7 @@ import csv
 import io
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from .. import audit
@@ -39,16 +39,27 @@ def settings() -> places.PlaceSettings:
 
 @bp.app_template_global()
 def place_history(incident: Incident) -> places.PriorContacts | None:
-    """The prior-contact line for a call (card and board): counts only, no personal details."""
+    """The prior-contact line for the phone's card: counts only, no personal details."""
     if incident is None:
         return None
     return places.prior_contacts(db.session, incident, utcnow(), settings())
 
 
 @bp.app_template_global()
-def place_notes_for_crew(incident: Incident, team) -> list[PlaceNote]:
-    """The live notes at the place of the team's current call; each showing is audited."""
-    if incident is None or team is None or not _crew_at(team.id, incident):
+def place_histories(incidents) -> dict[int, places.PriorContacts]:
+    """The board's prior-contact lines for all its calls, in one query, once per request."""
+    if "place_histories" not in g:
+        g.place_histories = places.prior_contacts_many(
+            db.session, list(incidents), utcnow(), settings()
+        )
+    return g.place_histories
+
+
+@bp.app_template_global()
+def place_notes_on_card(incident: Incident) -> list[PlaceNote]:
+    """The live notes at the place of the signed-in team's own current call (the card shows
+    nothing else). Each showing is audited."""
+    if incident is None:
         return []
     notes = places.live_notes(db.session, incident, utcnow(), settings())
     if notes:
@@ -84,7 +95,7 @@ def crew_notes(incident_id: int):
     user: User = current_user
     if incident is None or user.team_id is None or not _crew_at(user.team_id, incident):
         abort(404)
-    notes = place_notes_for_crew(incident, user.team)
+    notes = place_notes_on_card(incident)
     return render_page(
         "places/crew_notes.html", "places/_notes.html", incident=incident, place_notes=notes
     )
