@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from ..choices import choices
 from ..models.places import NOTE_MAX_CHARS
 
 REPORT_PERIODS = [("30", "Last 30 days"), ("90", "Last 90 days"), ("365", "Last 365 days")]
@@ -27,4 +28,4 @@ class RepeatReportForm(FlaskForm):
     class Meta:
         csrf = False
 
-    days = SelectField("Period", choices=REPORT_PERIODS, default="90")
+    days = SelectField("Period", choices=choices(REPORT_PERIODS), default="90")
