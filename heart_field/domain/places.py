@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, func, literal, null, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..models import DISPOSITIONS, Assignment, Incident, Outcome, Referral, ReferralStatus, User
-from ..models.places import NOTE_MAX_CHARS, PlaceNote, place_key_for
+from ..models.places import NOTE_MAX_CHARS, PlaceNote, ReferralLink, place_key_for
 from .geo import distance_km
 
 # An outcome of a call HEART never reached is not a contact with the place.
@@ -400,3 +400,73 @@ def repeat_contact_report(
         repeat_places=len(repeat),
         blocks=ranked,
     )
+
+
+# --------------------------------------------------------------------------- person links
+
+
+class LinkRefused(ValueError):
+    """The call cannot be linked to the referral: the message says why, for the form."""
+
+
+def link_call(
+    session: Session, referral: Referral, incident: Incident | None, by: User, now: datetime
+) -> ReferralLink:
+    """Link a later call to the person of a referral. A referral exists only with the person's
+    recorded consent; a closed one links nothing more. The caller commits."""
+    if referral.status == ReferralStatus.CLOSED.value or referral.consented_at is None:
+        raise LinkRefused("This referral is closed: reopen it to link calls to it.")
+    if incident is None:
+        raise LinkRefused("No call has that CAD number.")
+    if incident.id == referral.incident_id or incident.received_at < referral.created_at:
+        raise LinkRefused("Link only calls received after the referral was made.")
+    exists = session.scalar(
+        select(func.count(ReferralLink.id)).where(
+            ReferralLink.referral_id == referral.id, ReferralLink.incident_id == incident.id
+        )
+    )
+    if exists:
+        raise LinkRefused(f"Call {incident.cad_number} is already linked to this referral.")
+    link = ReferralLink(
+        referral_id=referral.id, incident_id=incident.id, linked_by_id=by.id, linked_at=now
+    )
+    session.add(link)
+    return link
+
+
+def links_by_referral(session: Session, referral_ids: list[int]) -> dict[int, list[ReferralLink]]:
+    """Each referral's linked calls, newest first, in one query (the navigator's queue)."""
+    if not referral_ids:
+        return {}
+    found: dict[int, list[ReferralLink]] = defaultdict(list)
+    links = session.scalars(
+        select(ReferralLink)
+        .options(joinedload(ReferralLink.incident))
+        .where(ReferralLink.referral_id.in_(referral_ids))
+        .order_by(ReferralLink.linked_at.desc())
+    )
+    for link in links:
+        found[link.referral_id].append(link)
+    return dict(found)
+
+
+def calls_at_referral_place(
+    session: Session, referral: Referral, settings: PlaceSettings, limit: int = 10
+) -> list[Incident]:
+    """Calls at the referral's place since it was made, not yet linked: suggestions to link."""
+    place = Place.of(referral.incident)
+    if not place.known:
+        return []
+    linked = select(ReferralLink.incident_id).where(ReferralLink.referral_id == referral.id)
+    calls = session.scalars(
+        select(Incident)
+        .where(
+            place.sql_filter(Incident.lat, Incident.lon, Incident.place_key, settings.radius_m),
+            Incident.received_at >= referral.created_at,
+            Incident.id != referral.incident_id,
+            Incident.id.not_in(linked),
+        )
+        .order_by(Incident.received_at.desc())
+        .limit(limit)
+    ).all()
+    return [c for c in calls if place.matches(c.lat, c.lon, c.place_key, settings.radius_m)]

@@ -15,7 +15,7 @@ from .incidents import (
     StatusEvent,
 )
 from .people import Discipline, Role, User
-from .places import PlaceNote
+from .places import PlaceNote, ReferralLink
 from .referrals import (
     ATTEMPT_METHODS,
     ATTEMPT_RESULTS,
@@ -49,6 +49,7 @@ __all__ = [
     "IncidentStatus",
     "Outcome",
     "PlaceNote",
+    "ReferralLink",
     "Role",
     "StatusEvent",
     "Team",

@@ -5,7 +5,7 @@ already kept; only the notes are new data."""
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import ForeignKey, Index, String, event
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.geo import normalize_address
@@ -71,3 +71,20 @@ class PlaceNote(db.Model):
 
     def is_live(self, now: datetime) -> bool:
         return self.removed_at is None and self.expires_at > now
+
+
+class ReferralLink(db.Model):
+    """A later call linked by a navigator to the person of a referral they consented to: the
+    only person-level link between calls. Without one, calls are linked by place alone."""
+
+    __tablename__ = "referral_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    linked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    incident: Mapped[Incident] = relationship()
+
+    __table_args__ = (UniqueConstraint("referral_id", "incident_id"),)

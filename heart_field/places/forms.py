@@ -1,7 +1,7 @@
 """The place-note form and the repeat-contact report's period."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..choices import choices
@@ -29,3 +29,11 @@ class RepeatReportForm(FlaskForm):
         csrf = False
 
     days = SelectField("Period", choices=choices(REPORT_PERIODS), default="90")
+
+
+class LinkCallForm(FlaskForm):
+    cad_number = StringField(
+        "CAD number of the new call",
+        description="Only with the person's consent, recorded on this referral.",
+        validators=[DataRequired("Give the call's CAD number."), Length(max=40)],
+    )

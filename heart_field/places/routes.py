@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from .. import audit
 from ..access import load_referral, roles
@@ -20,7 +21,7 @@ from ..extensions import db
 from ..htmx import render_page
 from ..models import Incident, Role, User, utcnow
 from ..models.places import PlaceNote
-from .forms import PlaceNoteForm, RepeatReportForm
+from .forms import LinkCallForm, PlaceNoteForm, RepeatReportForm
 
 bp = Blueprint("places", __name__)
 
@@ -152,6 +153,57 @@ def _note_form(incident: Incident, back: str):
         back=back,
         note_days=settings().note_days,
     )
+
+
+# --------------------------------------------------------------------------- person links
+
+
+def _worked_referral(referral_id: int):
+    """A referral the signed-in navigator works (claimed); others are refused as absent."""
+    referral = load_referral(referral_id, current_user)
+    if referral.claimed_by_id != current_user.id:
+        abort(404)
+    return referral
+
+
+@bp.route("/places/referrals/<int:referral_id>/links", methods=["GET", "POST"])
+@roles(Role.NAVIGATOR)
+def referral_links(referral_id: int):
+    """Link a new call to the consented person of a referral the navigator works."""
+    referral = _worked_referral(referral_id)
+    form = LinkCallForm()
+    back = url_for("navigation.referral", referral_id=referral.id)
+    if form.validate_on_submit():
+        incident = db.session.scalar(
+            select(Incident).where(Incident.cad_number == form.cad_number.data.strip())
+        )
+        try:
+            places.link_call(db.session, referral, incident, current_user, utcnow())
+        except places.LinkRefused as refused:
+            form.cad_number.errors = [str(refused)]
+        else:
+            audit.record(db.session, current_user, "link_call", "referral", referral.id)
+            db.session.commit()
+            flash(f"Call {incident.cad_number} linked to {referral.reference}.")
+            return redirect(back)
+    return render_page(
+        "places/links.html",
+        "places/_links.html",
+        422 if form.errors else 200,
+        form=form,
+        referral=referral,
+        back=back,
+        linked=places.links_by_referral(db.session, [referral.id]).get(referral.id, []),
+        suggestions=places.calls_at_referral_place(db.session, referral, settings()),
+    )
+
+
+@bp.app_template_global()
+def referral_new_contacts(referrals) -> dict:
+    """The queue's linked calls for all its referrals, in one query, once per request."""
+    if "referral_new_contacts" not in g:
+        g.referral_new_contacts = places.links_by_referral(db.session, [r.id for r in referrals])
+    return g.referral_new_contacts
 
 
 # --------------------------------------------------------------------------- supervisors

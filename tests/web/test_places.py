@@ -12,7 +12,16 @@ from sqlalchemy import event, select
 from heart_field.domain import status
 from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
-from heart_field.models import Assignment, AuditEvent, Outcome, PlaceNote, Role, Team, utcnow
+from heart_field.models import (
+    Assignment,
+    AuditEvent,
+    Outcome,
+    PlaceNote,
+    Referral,
+    Role,
+    Team,
+    utcnow,
+)
 from tests.conftest import make_incident, make_team, make_user, reload
 from tests.web.referral_helpers import make_referral
 
@@ -349,3 +358,39 @@ def test_the_repeat_contact_report_on_known_counts(sign_in, responder, team):
     # Supervisors only.
     assert sign_in(responder).get("/reports/repeat-places").status_code == 403
     assert boss.get("/reports/repeat-places?days=7").status_code == 200
+
+
+# --------------------------------------------------------------------------- person links
+
+
+def test_a_consented_link_reaches_the_navigators_queue(sign_in, responder, team):
+    referral = make_referral(team, responder, cad="R1")  # consented, at HERE
+    nia, ray = make_user("nia", Role.NAVIGATOR), make_user("ray", Role.NAVIGATOR)
+    nav = sign_in(nia)
+    links = f"/places/referrals/{referral.id}/links"
+    assert nav.get(links).status_code == 404  # not theirs until claimed
+    nav.post(f"/navigation/referrals/{referral.id}/claim")
+    assert "Link a new call" in nav.get(f"/navigation/referrals/{referral.id}").text
+    later = make_incident("R2", **NEAR)
+    page = nav.get(links)
+    assert page.status_code == 200 and "R2" in page.text  # suggested: same place, later
+
+    assert nav.post(links, {"cad_number": "NOPE"}).status_code == 422
+    assert nav.post(links, {"cad_number": "R1"}).status_code == 422  # the referral's own call
+    assert nav.post(links, {"cad_number": "R2"}).status_code == 302
+    again = nav.post(links, {"cad_number": "R2"})
+    assert again.status_code == 422 and "already linked" in again.text
+    assert sign_in(ray).post(links, {"cad_number": "R2"}).status_code == 404
+    assert sign_in(responder).get(links).status_code == 403
+
+    queue = nav.get("/navigation/?show=mine").text
+    row = queue.split(f'id="referral-{referral.id}"')[1].split("</article>")[0]
+    assert f"New contact linked: Welfare check · {later.cad_number}" in row
+    assert db.session.query(AuditEvent).filter_by(action="link_call").count() == 1
+
+    # A closed referral links nothing more.
+    db.session.get(Referral, referral.id).status = "closed"
+    db.session.commit()
+    make_incident("R3", **HERE)
+    closed = nav.post(links, {"cad_number": "R3"})
+    assert closed.status_code == 422 and "closed" in closed.text

@@ -56,8 +56,28 @@ def upgrade():
         batch_op.create_index('ix_place_notes_place_key', ['place_key'], unique=False)
         batch_op.create_index('ix_place_notes_point', ['lat', 'lon'], unique=False)
 
+    op.create_table('referral_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('referral_id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('linked_by_id', sa.Integer(), nullable=False),
+    sa.Column('linked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_referral_links_incident_id_incidents')),
+    sa.ForeignKeyConstraint(['linked_by_id'], ['users.id'], name=op.f('fk_referral_links_linked_by_id_users')),
+    sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], name=op.f('fk_referral_links_referral_id_referrals')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_links')),
+    sa.UniqueConstraint('referral_id', 'incident_id', name=op.f('uq_referral_links_referral_id'))
+    )
+    with op.batch_alter_table('referral_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_links_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referral_links_referral_id'), ['referral_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('referral_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_links_referral_id'))
+        batch_op.drop_index(batch_op.f('ix_referral_links_incident_id'))
+    op.drop_table('referral_links')
     with op.batch_alter_table('place_notes', schema=None) as batch_op:
         batch_op.drop_index('ix_place_notes_point')
         batch_op.drop_index('ix_place_notes_place_key')
