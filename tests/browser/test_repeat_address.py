@@ -51,6 +51,8 @@ def test_the_crew_sees_the_prior_contact_line_and_the_note_for_a_repeat_address(
     call = dispatch.locator("article.call-row", has_text="D2611279301")
     expect(call).to_contain_text("1 prior contact here in 90 days, last today: Resolved on scene")
     assert NOTE not in dispatch.content()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    call.screenshot(path=SHOTS / "board-call-row.png")
     assign_from_list(call, "CR-3")
 
     card = phone.locator("article.call")
@@ -59,7 +61,6 @@ def test_the_crew_sees_the_prior_contact_line_and_the_note_for_a_repeat_address(
         "1 prior contact here in 90 days, last today: Resolved on scene"
     )
     expect(card.locator(".place-notes")).to_contain_text(NOTE)
-    SHOTS.mkdir(parents=True, exist_ok=True)
     phone.screenshot(path=SHOTS / "phone-card-pixel7.png", full_page=True)
 
     # Cleared again, the address is a repeat place in the supervisors' report.
