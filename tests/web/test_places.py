@@ -3,12 +3,14 @@ the board, safety and approach notes (life cycle, access, audit), the repeat-con
 
 import csv
 import io
+import logging
 import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
 
+from heart_field import tokens
 from heart_field.domain import status
 from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
@@ -394,3 +396,35 @@ def test_a_consented_link_reaches_the_navigators_queue(sign_in, responder, team)
     make_incident("R3", **HERE)
     closed = nav.post(links, {"cad_number": "R3"})
     assert closed.status_code == 422 and "closed" in closed.text
+
+
+@pytest.fixture
+def debug_logs(caplog):
+    """Everything at DEBUG, set before the app and its database engine are made."""
+    caplog.set_level(logging.DEBUG)
+    return caplog
+
+
+def test_a_note_stays_out_of_the_logs_the_api_and_the_feed(
+    debug_logs, app, sign_in, responder, team
+):
+    cleared = contact(team, "Q1", 2, **HERE)
+    db.session.add(
+        Assignment(incident_id=cleared.id, team_id=team.id, ended_at=utcnow(), end_reason="cleared")
+    )
+    db.session.commit()
+    crew = sign_in(responder)
+    secret = "Quiet knock, grandmother asleep upstairs"
+    assert crew.post(_note_url(cleared), {"text": secret}).status_code == 302
+    current = assign(team, **HERE)
+    assert secret in card(crew).text
+
+    _token, key = tokens.issue(db.session, "CAD")
+    api = app.test_client()
+    bearer = {"Authorization": f"Bearer {key}"}
+    for url in (f"/api/v1/incidents/{current.id}", "/api/v1/events?after=0", "/api/v1/incidents"):
+        response = api.get(url, headers=bearer)
+        assert response.status_code == 200 and secret not in response.text, url
+    logged = debug_logs.text + "".join(repr(r.args) for r in debug_logs.records)
+    assert debug_logs.records  # the capture works: the app did log
+    assert "Quiet knock" not in logged
