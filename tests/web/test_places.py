@@ -426,5 +426,6 @@ def test_a_note_stays_out_of_the_logs_the_api_and_the_feed(
         response = api.get(url, headers=bearer)
         assert response.status_code == 200 and secret not in response.text, url
     logged = debug_logs.text + "".join(repr(r.args) for r in debug_logs.records)
-    assert debug_logs.records  # the capture works: the app did log
+    assert crew.get(f"/places/calls/999999/notes?text={secret}").status_code == 404
+    assert "answered 404" in debug_logs.text  # the capture works: the app did log
     assert "Quiet knock" not in logged
