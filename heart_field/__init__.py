@@ -71,6 +71,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from .field.routes import bp as field_bp
     from .live import bp as live_bp
     from .navigation.routes import bp as navigation_bp
+    from .places.routes import bp as places_bp
     from .reports.audit import bp as audit_bp
     from .reports.routes import bp as reports_bp
 
@@ -84,6 +85,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         audit_bp,
         api_bp,
         admin_bp,
+        places_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -63,6 +63,11 @@ class Config:
     HEART_PUSH_TIMEOUT_SECONDS = float(os.environ.get("HEART_PUSH_TIMEOUT_SECONDS", 10))
     # Alerts name the part of the city ("North Durham"), never the address.
     HEART_PUSH_PLACE_NAME = os.environ.get("HEART_PUSH_PLACE_NAME", "Durham")
+    # Familiar places (issue 23): the radius and address match for prior contacts, how far back
+    # they count, and how long a safety or approach note on a place lasts.
+    HEART_PLACE_RADIUS_METRES = float(os.environ.get("HEART_PLACE_RADIUS_METRES", 50))
+    HEART_PRIOR_CONTACT_DAYS = _int("HEART_PRIOR_CONTACT_DAYS", 90)
+    HEART_PLACE_NOTE_DAYS = _int("HEART_PLACE_NOTE_DAYS", 90)
 
     # werkzeug's password hash method: scrypt at werkzeug's work factor (N=2^15, r=8, p=1).
     HEART_PASSWORD_HASH = "scrypt"

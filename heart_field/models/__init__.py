@@ -15,6 +15,7 @@ from .incidents import (
     StatusEvent,
 )
 from .people import Discipline, Role, User
+from .places import PlaceNote, ReferralLink
 from .push import PushFeedCursor, PushMessage, PushSubscription
 from .referrals import (
     ATTEMPT_METHODS,
@@ -60,6 +61,8 @@ __all__ = [
     "PushFeedCursor",
     "PushMessage",
     "PushSubscription",
+    "PlaceNote",
+    "ReferralLink",
     "Role",
     "StatusEvent",
     "Team",

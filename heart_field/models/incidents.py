@@ -92,6 +92,7 @@ class Incident(db.Model):
     call_type: Mapped[str] = mapped_column(String(40))
     priority: Mapped[int]
     address: Mapped[str | None] = mapped_column(String(200))
+    place_key: Mapped[str | None] = mapped_column(String(200))  # normalised street (places.py)
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     # None until a point is known; a failed geocode leaves the location unverified.

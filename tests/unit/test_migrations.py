@@ -10,7 +10,6 @@ from sqlalchemy import inspect, select, text
 
 from heart_field.extensions import db
 from heart_field.models import Referral
-from tests.conftest import make_incident
 
 
 def _fresh_schema():
@@ -34,7 +33,8 @@ def test_referrals_closed_before_0009_keep_their_close_in_the_history(app):
     The rows are written through the models, whose other tables 0008 already has."""
     _fresh_schema()
     upgrade(revision="0008_reports")
-    # Teams and users through SQL: their models have columns that later migrations add.
+    # Teams, users and the incident through SQL: their models have columns that later
+    # migrations add (shifts, place_key).
     with db.engine.begin() as connection:
         connection.execute(
             text(
@@ -50,9 +50,17 @@ def test_referrals_closed_before_0009_keep_their_close_in_the_history(app):
             ),
             {"now": datetime(2026, 11, 2, tzinfo=UTC)},
         )
+        connection.execute(
+            text(
+                "INSERT INTO incidents (cad_number, call_type, priority, weapons, violence, "
+                "medical_emergency, status, received_at) "
+                "VALUES ('D1', 'welfare_check', 2, false, false, false, 'open', :now)"
+            ),
+            {"now": datetime(2026, 11, 2, tzinfo=UTC)},
+        )
     team = SimpleNamespace(id=db.session.scalar(text("SELECT id FROM teams")))
     nia = SimpleNamespace(id=db.session.scalar(text("SELECT id FROM users")))
-    incident = make_incident()
+    incident = SimpleNamespace(id=db.session.scalar(text("SELECT id FROM incidents")))
     when = datetime(2026, 11, 2, 10, tzinfo=UTC)
     for n, closed in enumerate((True, False)):
         db.session.add(
