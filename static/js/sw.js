@@ -1,7 +1,10 @@
 /* HEART Field service worker, served at /sw.js so its scope is the whole site.
  *
- * The app shell (CSS, scripts, icons) is cached per build: the server writes a hash of the static
+ * The app shell (CSS, scripts, icons) is kept per build: the server writes a hash of the static
  * files into BUILD, so a deploy installs a new worker and its activation drops the old caches.
+ * Installing fetches nothing: once a page is usable it posts the URLs it uses ("keep", from
+ * app.js) and the worker stores them then, from the browser's cache (static URLs carry the
+ * file's hash and are immutable), so the first visit's download is not competed with.
  * htmx requests (HX-Request) are never answered from a cache: a fragment must not become a page.
  * The only page kept is the responder's screen, written by outbox.js after each refresh; it holds
  * the current assignment and nothing older, and signing out deletes it.
@@ -11,16 +14,6 @@
 var BUILD = "__HEART_BUILD__";
 var STATIC_CACHE = "heart-static-" + BUILD;
 var PAGES_CACHE = "heart-pages";
-var SHELL = [
-  "/static/css/app.css",
-  "/static/vendor/htmx-2.0.11.min.js",
-  "/static/js/app.js",
-  "/static/js/device.js",
-  "/static/js/outbox.js",
-  "/static/manifest.webmanifest",
-  "/static/icons/icon-192.png",
-  "/favicon.ico"
-];
 var OFFLINE_PAGE = '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
   '<meta name="viewport" content="width=device-width, initial-scale=1">' +
   '<title>No connection · HEART Field</title><link rel="stylesheet" href="/static/css/app.css"></head>' +
@@ -29,10 +22,33 @@ var OFFLINE_PAGE = '<!doctype html><html lang="en"><head><meta charset="utf-8">'
   "while signed in.</p>" +
   '<p><a class="btn btn-primary btn-block" href="/field/">Responder screen</a></p></section></main></body></html>';
 
-self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(STATIC_CACHE).then(function (cache) {
-    return cache.addAll(SHELL);
-  }).then(function () { return self.skipWaiting(); }));
+self.addEventListener("install", function () { self.skipWaiting(); });
+
+// A page is usable and names the files it uses: keep those not kept yet (one at a time, so a
+// slow network is not flooded; each normally comes from the browser's own cache).
+function keep(urls) {
+  return caches.open(STATIC_CACHE).then(function (cache) {
+    return urls.reduce(function (previous, url) {
+      return previous.then(function () {
+        return cache.match(url).then(function (hit) {
+          if (hit) return null;
+          return fetch(url).then(function (response) {
+            if (response.ok) return cache.put(url, response);
+            return null;
+          }).catch(function () { return null; });
+        });
+      });
+    }, Promise.resolve());
+  });
+}
+
+self.addEventListener("message", function (event) {
+  var data = event.data || {};
+  if (data.type !== "keep" || !Array.isArray(data.urls)) return;
+  var urls = data.urls.filter(function (url) {
+    return typeof url === "string" && (url.indexOf("/static/") === 0 || url === "/favicon.ico");
+  });
+  event.waitUntil(keep(urls));
 });
 
 self.addEventListener("activate", function (event) {
@@ -47,12 +63,19 @@ function offlinePage() {
   return new Response(OFFLINE_PAGE, {status: 503, headers: {"Content-Type": "text/html; charset=utf-8"}});
 }
 
+// The exact versioned file from the cache; else the network (usually the browser's cache);
+// offline, the same file at any version rather than nothing.
 function cacheFirst(request) {
   return caches.open(STATIC_CACHE).then(function (cache) {
-    return cache.match(request, {ignoreSearch: true}).then(function (hit) {
+    return cache.match(request).then(function (hit) {
       return hit || fetch(request).then(function (response) {
         if (response.ok) cache.put(request, response.clone());
         return response;
+      }, function (error) {
+        return cache.match(request, {ignoreSearch: true}).then(function (any) {
+          if (any) return any;
+          throw error;
+        });
       });
     });
   });
