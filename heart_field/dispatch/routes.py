@@ -82,6 +82,8 @@ def _tiles(teams, assignments, now) -> list[TeamTile]:
 
 
 def _board(status_code=200, intake_form=None, notice=None, place_forms=None, elsewhere_forms=None):
+    # The cursor is read before what the board shows: every event up to it is on the board.
+    cursor = live.latest_cursor(db.session)
     now = utcnow()
     teams = db.session.scalars(select(Team).order_by(Team.call_sign)).all()
     queue_statuses = [IncidentStatus.OPEN, *ACTIVE_INCIDENT_STATUSES]
@@ -130,7 +132,7 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
         new_place_form=lambda: PlaceForm(formdata=None),
         new_elsewhere_form=lambda: ElsewhereForm(formdata=None),
         can_dispatch=current_user.role == Role.DISPATCHER,
-        cursor=live.latest_cursor(db.session),
+        cursor=cursor,
         city_bounds=intake.current().city_limits.bounds,
         decline_labels=DECLINE_REASONS,
         other_responders=intake.OTHER_RESPONDERS,

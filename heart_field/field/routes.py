@@ -14,6 +14,7 @@ from ..extensions import db
 from ..htmx import is_partial, render_page
 from ..models import Assignment, Role, Team, TeamStatus
 from .forms import BackupForm, DeclineForm, OutcomeForm, TapFields, TapForm
+from .freshness import conditional_card
 
 bp = Blueprint("field", __name__, url_prefix="/field")
 
@@ -81,6 +82,8 @@ def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNK
     the team's open assignment when the caller already knows it (after an applied tap)."""
     from .handoff import handoff_context
 
+    # Read before what the card shows, so every event up to it is on the card (live.js).
+    cursor = live.latest_cursor(db.session)
     team = load_team_of(current_user)
     if assignment is _UNKNOWN:
         assignment = status.current_assignment(db.session, team.id)
@@ -108,8 +111,7 @@ def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNK
         status_actions=Action,
         backup=backup,
         can_ask_backup=assignment is not None and team.status in ON_A_CALL,
-        # The feed's cursor is for the full page's stream; the card alone does not show it.
-        cursor=None if is_partial() else live.latest_cursor(db.session),
+        cursor=cursor,
         **handoff_context(current_user, team),
     )
 
@@ -143,6 +145,7 @@ def index():
 
 @bp.route("/card")
 @roles(Role.RESPONDER)
+@conditional_card
 def card():
     """The card alone, for the screen's refresh."""
     return _screen()
