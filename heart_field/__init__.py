@@ -9,7 +9,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, cli, delivery, headers, logs, pwa
+from . import access, cli, delivery, headers, live, logs, pwa
 from .auth import idle
 from .config import INSTANCE_DIR, Config
 from .domain import intake
@@ -81,6 +81,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     pwa.init_app(app)
     delivery.init_app(app)
+    live.init_app(app)
 
     app.after_request(_vary_on_htmx)
     headers.init_app(app)

@@ -1,177 +1,52 @@
-"""The live feed: the status_events table is the feed and its id the cursor.
+"""The live stream: the feed (heart_field.domain.feed) as Server-Sent Events.
 
-The dispatch board and each team's screen follow it over Server-Sent Events
-(``GET /live/events``): every event after the cursor is sent with its id, so a browser
-that reconnects sends ``Last-Event-ID`` and gets what it missed; ``?after=N`` gives the
-first cursor (the page renders it, so nothing between page and stream is lost). A comment
-line every few seconds keeps proxies from closing an idle stream, and each stream ends
-after ``HEART_LIVE_STREAM_SECONDS`` so a thread is never held by a client that went away;
-the browser reconnects by itself, with ``Last-Event-ID``.
+The dispatch board and each team's screen follow ``GET /live/events``: every feed entry after
+the cursor is sent with its id, so a browser that reconnects sends ``Last-Event-ID`` and gets
+what it missed; ``?after=N`` gives the first cursor (the page renders it, so nothing between
+page and stream is lost). A comment line every few seconds keeps proxies from closing an idle
+stream, and each stream ends after ``HEART_LIVE_STREAM_SECONDS`` so a thread is never held by a
+client that went away; the browser reconnects by itself, with ``Last-Event-ID``.
 
 Streams do not each poll the database: per app and process one :class:`Bell` thread reads
-the newest id every ``HEART_LIVE_POLL_SECONDS`` and wakes the streams, which then read what
-is theirs.
+the newest entries every ``HEART_LIVE_POLL_SECONDS``, or at once when this process commits
+some (the feed's ``written`` signal), and wakes the streams, which send what is theirs.
 
-Because the feed is a table, several workers and app instances on one database all see
-every event, with no broker. One catch makes that correct on PostgreSQL: ids come from a
-sequence, so two transactions can commit out of order (id 8 visible while 7 is still in
-flight); a reader that moved its cursor to 8 would skip 7 forever. Every insert into the
-feed therefore holds a transaction-level advisory lock (:func:`begin_feed_write`) from before the
-id is drawn until commit, so ids become visible in order. SQLite has one writer at a time,
-which gives the same guarantee.
-
-Backup requests and the dispatcher's acknowledgements are feed entries too (:func:`signal`),
-with the team's status unchanged: they are not status changes, and the status machine's
-transitions do not know them.
+When the server is told to stop (SIGTERM, as gunicorn passes it on to each worker), every
+open stream ends at once, so the worker exits in moments rather than after the graceful
+timeout; browsers reconnect, to another worker or instance, with ``Last-Event-ID``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
 import threading
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, abort, current_app, has_app_context, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import select
 
 from .access import roles
+from .domain import feed
+from .domain.feed import events_after, latest_cursor
 from .extensions import db
-from .models import Role, StatusEvent, Team, User, utcnow
+from .models import Role, StatusEvent, Team
 
 log = logging.getLogger(__name__)
 
-# pg_advisory_xact_lock key for the feed: any constant shared by every writer.
-FEED_LOCK_KEY = 4_348_101
-
-# Feed entries that are not status changes.
-BACKUP = "backup"  # a responder asks for backup
-BACKUP_ACK = "backup_ack"  # the dispatcher has seen it
-WELFARE_ACK = "welfare_ack"  # the dispatcher checked on a team long on scene
-SIGNALS = (BACKUP, BACKUP_ACK, WELFARE_ACK)
-
-
-def begin_feed_write(session: Session) -> None:
-    """Start a transaction that writes to the feed, taking turns with every other writer.
-
-    Writers take turns, so status_events ids commit in increasing order and a reader
-    following the feed by id can never step past an event that commits later. On SQLite,
-    BEGIN IMMEDIATE takes the write lock up front (waiting up to busy_timeout), so a
-    read-then-write transaction cannot fail with "database is locked"; on PostgreSQL a
-    transaction-level advisory lock does the same, released at commit or rollback. The
-    caller's transaction ends first: anything pending is committed, and what it loaded
-    expires, so rows are read again under the lock.
-    """
-    session.commit()
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        # pysqlite opens its own transaction only at the first write; reads before that see
-        # the latest data, and ordinary write paths take the lock (waiting busy_timeout) at
-        # their first write. Here the reads must belong to the write, so begin explicitly.
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-    elif dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
-
-
-def events_after(
-    session: Session, cursor: int, team_id: int | None = None, limit: int = 200
-) -> list[StatusEvent]:
-    """Feed entries after the cursor, in id order, with their team loaded. Reading by id is
-    safe because every writer takes turns (begin_feed_write), so ids appear in order."""
-    query = (
-        select(StatusEvent)
-        .options(joinedload(StatusEvent.team))
-        .where(StatusEvent.id > cursor)
-        .order_by(StatusEvent.id)
-        .limit(limit)
-    )
-    if team_id is not None:
-        query = query.where(StatusEvent.team_id == team_id)
-    return list(session.scalars(query))
-
-
-def latest_cursor(session: Session) -> int:
-    return session.scalar(select(func.max(StatusEvent.id))) or 0
-
-
-def signal(
-    session: Session,
-    team: Team,
-    kind: str,
-    actor: User | None,
-    client_uuid: str,
-    incident_id: int | None = None,
-    detail: str | None = None,
-    lat: float | None = None,
-    lon: float | None = None,
-) -> StatusEvent:
-    """Append a feed entry that changes no status (backup, acknowledgements); commits.
-    A client UUID seen before answers with its first entry (double taps, offline replays)."""
-    if kind not in SIGNALS:
-        raise ValueError(f"unknown signal {kind!r}")
-    begin_feed_write(session)
-    earlier = session.scalar(select(StatusEvent).where(StatusEvent.client_uuid == client_uuid))
-    if earlier is not None:
-        return earlier
-    now = utcnow()
-    event = StatusEvent(
-        team_id=team.id,
-        incident_id=incident_id,
-        actor_id=actor.id if actor else None,
-        action=kind,
-        from_status=team.status,
-        to_status=team.status,
-        team_version=team.version,
-        occurred_at=now,
-        received_at=now,
-        client_uuid=client_uuid,
-        detail=detail,
-        lat=lat,
-        lon=lon,
-    )
-    session.add(event)
-    session.commit()
-    nudge()
-    return event
-
-
-def open_backups(session: Session) -> dict[int, StatusEvent]:
-    """team id -> its latest backup request not yet acknowledged."""
-    latest: dict[str, dict[int, int]] = {BACKUP: {}, BACKUP_ACK: {}}
-    rows = session.execute(
-        select(StatusEvent.action, StatusEvent.team_id, func.max(StatusEvent.id))
-        .where(StatusEvent.action.in_((BACKUP, BACKUP_ACK)))
-        .group_by(StatusEvent.action, StatusEvent.team_id)
-    ).all()
-    for kind, team_id, event_id in rows:
-        latest[kind][team_id] = event_id
-    waiting = [
-        event_id
-        for team_id, event_id in latest[BACKUP].items()
-        if event_id > latest[BACKUP_ACK].get(team_id, 0)
-    ]
-    if not waiting:
-        return {}
-    events = session.scalars(select(StatusEvent).where(StatusEvent.id.in_(waiting)))
-    return {e.team_id: e for e in events}
-
-
-def last_signal_times(session: Session, kind: str) -> dict[int, object]:
-    """team id -> when it last had this kind of entry."""
-    rows = session.execute(
-        select(StatusEvent.team_id, func.max(StatusEvent.received_at))
-        .where(StatusEvent.action == kind)
-        .group_by(StatusEvent.team_id)
-    ).all()
-    return dict(rows)
-
-
-# --------------------------------------------------------------------------- the stream
-
 bp = Blueprint("live", __name__, url_prefix="/live")
+
+# Set when this process is stopping: open streams end and new ones end at once.
+stopping = threading.Event()
+
+
+def init_app(app: Flask) -> None:
+    bell = app.extensions["heart_live_bell"] = Bell(app)
+    feed.written.connect(bell.on_written)  # held weakly: goes with the app
+    _end_streams_on_sigterm()
 
 
 def _payload(event: StatusEvent, call_sign: str) -> str:
@@ -230,7 +105,9 @@ class Bell:
     for the streams of that process: an idle board costs one small query per poll per
     process, and an event costs one read per process, not one per open stream. A stream
     further behind than the bell's memory (a resume after a long gap) reads the database
-    itself. The thread runs only while some stream is waiting."""
+    itself. The thread runs only while some stream is waiting.
+
+    While the database cannot be read the thread says so once, and once more when it can."""
 
     KEEP = 1000  # events kept in memory
 
@@ -243,10 +120,19 @@ class Bell:
         self._waiting = 0
         self._running = False
         self._poked = threading.Event()
+        self._failing_since: float | None = None
 
     def poke(self) -> None:
         """Read now: this process has just written an event."""
         self._poked.set()
+
+    def on_written(self, _sender, **_events) -> None:
+        self.poke()
+
+    def wake_all(self) -> None:
+        """Every waiting stream looks again now (the process is stopping)."""
+        with self._changed:
+            self._changed.notify_all()
 
     def since(self, cursor: int, team_id: int | None) -> tuple[list[str], int] | None:
         """(messages after cursor, new cursor) from memory, or None when memory does not reach back."""
@@ -269,7 +155,7 @@ class Bell:
                 self._floor = None
                 threading.Thread(target=self._watch, name="heart-live-bell", daemon=True).start()
             try:
-                if self.latest <= mark or self._floor is None:
+                if (self.latest <= mark or self._floor is None) and not stopping.is_set():
                     self._changed.wait(timeout)
             finally:
                 self._waiting -= 1
@@ -304,8 +190,21 @@ class Bell:
         while True:
             try:
                 self._read()
-            except Exception:  # noqa: BLE001 - a failed read must not kill the bell
-                log.warning("live feed: could not read the feed", exc_info=True)
+            except Exception as error:  # noqa: BLE001 - a failed read must not kill the bell
+                if self._failing_since is None:
+                    self._failing_since = time.monotonic()
+                    log.warning(
+                        "live feed: cannot read the feed (%s); retrying every %ss",
+                        type(error).__name__,
+                        poll,
+                    )
+            else:
+                if self._failing_since is not None:
+                    log.warning(
+                        "live feed: reading the feed again after %.1fs",
+                        time.monotonic() - self._failing_since,
+                    )
+                    self._failing_since = None
             self._poked.wait(poll)
             self._poked.clear()
             with self._changed:
@@ -314,24 +213,8 @@ class Bell:
                     return
 
 
-_bells_lock = threading.Lock()
-
-
-def nudge() -> None:
-    """After a commit that added feed events: this process's streams hear them at once
-    (other processes within HEART_LIVE_POLL_SECONDS)."""
-    if has_app_context():
-        bell = current_app.extensions.get("heart_live_bell")
-        if bell is not None:
-            bell.poke()
-
-
 def bell_for(app) -> Bell:
-    with _bells_lock:
-        bell = app.extensions.get("heart_live_bell")
-        if bell is None:
-            bell = app.extensions["heart_live_bell"] = Bell(app)
-        return bell
+    return app.extensions["heart_live_bell"]
 
 
 def _stream(app, cursor: int, team_id: int | None) -> Iterator[str]:
@@ -340,19 +223,24 @@ def _stream(app, cursor: int, team_id: int | None) -> Iterator[str]:
     bell = bell_for(app)
     started = last_sent = time.monotonic()
     yield "retry: 2000\n: connected\n\n"
-    while True:
+    while not stopping.is_set():
         mark = bell.latest  # seen by the bell before this read
         remembered = bell.since(cursor, team_id)
         if remembered is not None:
             chunks, cursor = remembered
             more = False
         else:
-            with app.app_context():
-                found = events_after(db.session, cursor, team_id)
-                call_signs = (
-                    dict(db.session.execute(select(Team.id, Team.call_sign)).all()) if found else {}
-                )
-                chunks = [format_event(e, call_signs.get(e.team_id, "")) for e in found]
+            try:
+                with app.app_context():
+                    found = events_after(db.session, cursor, team_id)
+                    call_signs = (
+                        dict(db.session.execute(select(Team.id, Team.call_sign)).all())
+                        if found
+                        else {}
+                    )
+                    chunks = [format_event(e, call_signs.get(e.team_id, "")) for e in found]
+            except Exception:  # noqa: BLE001 - the database went away: end, the browser resumes
+                return
             if found:
                 cursor = found[-1].id
             more = len(found) == 200
@@ -372,3 +260,38 @@ def _stream(app, cursor: int, team_id: int | None) -> Iterator[str]:
             cursor if team_id is None or remembered is not None else max(cursor, mark),
             min(left, heartbeat),
         )
+
+
+# ------------------------------------------------------------------------- stopping
+
+
+def stop_streams() -> None:
+    """End every open stream of this process now (they reconnect elsewhere)."""
+    stopping.set()
+    for bell in list(_bells()):
+        bell.wake_all()
+
+
+def _bells():
+    for receiver in feed.written.receivers_for(None):
+        owner = getattr(receiver, "__self__", None)
+        if isinstance(owner, Bell):
+            yield owner
+
+
+def _end_streams_on_sigterm() -> None:
+    """Under a server that handles SIGTERM itself (gunicorn's workers stop taking requests and
+    wait for those in flight), end the streams too, from a thread of their own (a signal
+    handler must not wait for a lock). Elsewhere (tests, the debug server) change nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if not callable(previous) or getattr(previous, "_ends_live_streams", False):
+        return
+
+    def handler(signum, frame):
+        threading.Thread(target=stop_streams, name="heart-live-stop", daemon=True).start()
+        previous(signum, frame)
+
+    handler._ends_live_streams = True
+    signal.signal(signal.SIGTERM, handler)

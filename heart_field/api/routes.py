@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from .. import live, tokens
+from .. import tokens
 from ..access import API_TOKEN, api_token, public, rule_for, team_by_call_sign
-from ..domain import intake, status
+from ..domain import feed, intake, status
 from ..domain.status import Action, Tap, TransitionRefused
 from ..extensions import csrf, db, limiter
 from ..models import Incident, Team
@@ -280,7 +280,7 @@ def list_events(query: EventQuery):
             occurred_at=e.occurred_at,
             received_at=e.received_at,
         )
-        for e in live.events_after(db.session, query.after, limit=query.limit)
+        for e in feed.events_after(db.session, query.after, limit=query.limit)
     ]
     return EventPage(events=page, next=page[-1].id if page else query.after)
 

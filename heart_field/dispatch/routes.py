@@ -10,9 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import live
 from ..access import load_incident, roles, team_by_call_sign
-from ..domain import intake, mapping, status
+from ..domain import feed, intake, mapping, signals, status
 from ..domain.geo import distance_km
 from ..domain.intake import IncidentInput, create_incident
 from ..domain.routing import FALLBACK_REASONS, UNIT_TYPES
@@ -55,8 +54,8 @@ class TeamTile:
 def _tiles(teams, assignments, now) -> list[TeamTile]:
     accept_after = timedelta(minutes=current_app.config["HEART_ACCEPT_TIMEOUT_MINUTES"])
     welfare_after = timedelta(minutes=current_app.config["HEART_ON_SCENE_WELFARE_MINUTES"])
-    backups = live.open_backups(db.session)
-    welfare_acks = live.last_signal_times(db.session, live.WELFARE_ACK)
+    backups = signals.open_backups(db.session)
+    welfare_acks = signals.last_signal_times(db.session, signals.WELFARE_ACK)
     tiles = []
     for team in teams:
         assignment = assignments.get(team.id)
@@ -83,7 +82,7 @@ def _tiles(teams, assignments, now) -> list[TeamTile]:
 
 def _board(status_code=200, intake_form=None, notice=None, place_forms=None, elsewhere_forms=None):
     # The cursor is read before what the board shows: every event up to it is on the board.
-    cursor = live.latest_cursor(db.session)
+    cursor = feed.latest_cursor(db.session)
     now = utcnow()
     teams = db.session.scalars(select(Team).order_by(Team.call_sign)).all()
     queue_statuses = [IncidentStatus.OPEN, *ACTIVE_INCIDENT_STATUSES]
@@ -353,23 +352,23 @@ def acknowledge(call_sign: str):
     form = AcknowledgeForm()
     if not form.validate():
         return _board(422, notice=("error", "That request could not be read. Reload the page."))
-    kind = live.BACKUP_ACK if form.kind.data == "backup" else live.WELFARE_ACK
-    if kind == live.BACKUP_ACK and team.id not in live.open_backups(db.session):
+    kind = signals.BACKUP_ACK if form.kind.data == "backup" else signals.WELFARE_ACK
+    if kind == signals.BACKUP_ACK and team.id not in signals.open_backups(db.session):
         return _board(409, notice=("refused", f"{team.call_sign} has no backup request waiting."))
-    if kind == live.WELFARE_ACK and team.status != TeamStatus.ON_SCENE:
+    if kind == signals.WELFARE_ACK and team.status != TeamStatus.ON_SCENE:
         return _board(
             409, notice=("refused", f"{team.call_sign} is {team.status_label}, not on scene.")
         )
     assignment = status.current_assignment(db.session, team.id)
-    live.signal(
+    signals.record(
         db.session,
         team,
         kind,
-        current_user,
+        current_user.id,
         str(uuid.uuid4()),
         incident_id=assignment.incident_id if assignment else None,
     )
-    what = "Backup request" if kind == live.BACKUP_ACK else "Welfare check"
+    what = "Backup request" if kind == signals.BACKUP_ACK else "Welfare check"
     return _done(f"{what} for {team.call_sign} acknowledged.")
 
 

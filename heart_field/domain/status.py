@@ -1,27 +1,37 @@
 """The team status machine: the only code that changes a team's status.
 
+    off_duty -> available (log on), available -> off_duty (log off)
     available -> assigned -> en_route -> on_scene -> available (clear)
-    assigned -> available (decline, or the dispatcher cancels)
-    any -> out_of_service -> available
+    assigned -> available (decline); assigned | en_route -> available (cancel)
+    any on-duty status -> out_of_service -> available (back in service)
 
-`accept` acknowledges an assignment: it is an event of its own and the team stays
-`assigned`. Every applied action appends one StatusEvent. A client UUID seen before is
-answered with its first event and changes nothing (offline replays and double taps).
-A stale row version or an illegal action raises TransitionRefused, carrying the team's
+`accept` acknowledges an assignment: it is an event of its own and the team stays `assigned`.
+
+Each action is one row of ``RULES``: where it may start, where it leads, and what it does to
+the team's call (its assignment and incident). To add an action, add it to ``Action`` and give
+it a row; an effect the row's fields cannot say goes in ``also``, a function that gets the
+:class:`Change` (the open transaction's connection and what the tap is doing) and writes with it.
+
+:func:`apply` is the write, in one transaction (``feed.writing``): the compare-and-swap on
+the team's row version first, then the event (a client UUID seen before makes the insert fail:
+that is the idempotency check), then the assignment and incident. It takes a session and plain
+values, returns plain values (:class:`TransitionResult`), and knows nothing of web requests.
+A stale row version or an illegal action raises :class:`TransitionRefused` with the team's
 current state, which the web and API layers answer with 409.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, scoped_session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, joinedload
 
-from .. import live
 from ..models import (
     DISPOSITIONS,
     Assignment,
@@ -34,6 +44,17 @@ from ..models import (
     User,
     utcnow,
 )
+from . import feed
+from .feed import FeedEvent
+
+S = TeamStatus
+ON_DUTY = (S.AVAILABLE, S.ASSIGNED, S.EN_ROUTE, S.ON_SCENE)
+ON_A_CALL = (S.ASSIGNED, S.EN_ROUTE, S.ON_SCENE)
+
+_teams = Team.__table__
+_assignments = Assignment.__table__
+_incidents = Incident.__table__
+_outcomes = Outcome.__table__
 
 
 class Action(StrEnum):
@@ -46,64 +67,12 @@ class Action(StrEnum):
     CLEAR = "clear"
     OUT_OF_SERVICE = "out_of_service"
     BACK_IN_SERVICE = "back_in_service"
+    LOG_ON = "log_on"
+    LOG_OFF = "log_off"
 
     @property
     def label(self) -> str:
-        return ACTION_LABELS[self]
-
-
-ACTION_LABELS = {
-    Action.ASSIGN: "Assign",
-    Action.ACCEPT: "Accept",
-    Action.DECLINE: "Decline",
-    Action.CANCEL: "Cancel assignment",
-    Action.EN_ROUTE: "En route",
-    Action.ON_SCENE: "On scene",
-    Action.CLEAR: "Clear",
-    Action.OUT_OF_SERVICE: "Out of service",
-    Action.BACK_IN_SERVICE: "Back in service",
-}
-
-S = TeamStatus
-_IN_SERVICE = (S.AVAILABLE, S.ASSIGNED, S.EN_ROUTE, S.ON_SCENE)
-
-# action -> {from status: to status}
-TRANSITIONS: dict[Action, dict[TeamStatus, TeamStatus]] = {
-    Action.ASSIGN: {S.AVAILABLE: S.ASSIGNED},
-    Action.ACCEPT: {S.ASSIGNED: S.ASSIGNED},
-    Action.DECLINE: {S.ASSIGNED: S.AVAILABLE},
-    Action.CANCEL: {S.ASSIGNED: S.AVAILABLE},
-    Action.EN_ROUTE: {S.ASSIGNED: S.EN_ROUTE},
-    Action.ON_SCENE: {S.EN_ROUTE: S.ON_SCENE},
-    Action.CLEAR: {S.ON_SCENE: S.AVAILABLE},
-    Action.OUT_OF_SERVICE: {s: S.OUT_OF_SERVICE for s in _IN_SERVICE},
-    Action.BACK_IN_SERVICE: {S.OUT_OF_SERVICE: S.AVAILABLE},
-}
-
-# Actions a team's own responders take from the field screen, in the order shown.
-FIELD_ACTIONS = (Action.ACCEPT, Action.DECLINE, Action.EN_ROUTE, Action.ON_SCENE, Action.CLEAR)
-
-_ENDS_ASSIGNMENT = (Action.CLEAR, Action.DECLINE, Action.CANCEL, Action.OUT_OF_SERVICE)
-
-_INCIDENT_STATUS_AFTER = {
-    Action.ASSIGN: IncidentStatus.ASSIGNED,
-    Action.EN_ROUTE: IncidentStatus.EN_ROUTE,
-    Action.ON_SCENE: IncidentStatus.ON_SCENE,
-    Action.CLEAR: IncidentStatus.CLOSED,
-    Action.DECLINE: IncidentStatus.OPEN,
-    Action.CANCEL: IncidentStatus.OPEN,
-    Action.OUT_OF_SERVICE: IncidentStatus.OPEN,
-}
-
-
-class TransitionRefused(Exception):
-    """The action cannot apply to the team as it is now."""
-
-    def __init__(self, code: str, message: str, team: Team):
-        super().__init__(message)
-        self.code = code  # "stale_version", "illegal_transition", "invalid"
-        self.message = message
-        self.team = team
+        return RULES[self].label
 
 
 @dataclass(frozen=True)
@@ -127,29 +96,467 @@ class Tap:
     occurred_at: datetime | None = None  # device time; None means now
     lat: float | None = None
     lon: float | None = None
-    incident_id: int | None = None  # required to assign
-    reason: str | None = None  # decline or cancel reason
+    incident_id: int | None = None  # the call the tap names (assign)
+    reason: str | None = None  # decline or cancel reason, kept as the event's detail
     outcome: OutcomeInput | None = None  # required to clear
+
+
+@dataclass
+class Change:
+    """One tap being applied, inside its transaction: what a rule's ``also`` gets.
+    ``assignment_id``/``incident_id`` are the team's open call (None: it has none); an
+    effect that starts or moves a call sets them."""
+
+    connection: Connection
+    tap: Tap
+    team_id: int
+    actor_id: int | None
+    now: datetime
+    assignment_id: int | None
+    incident_id: int | None
+    accepted: bool
+
+    @property
+    def when(self) -> datetime:
+        """When it happened: the device's time, or now."""
+        return self.tap.occurred_at or self.now
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One action: the statuses it moves between and what it does to the team's call."""
+
+    label: str  # the button's words
+    moves: Mapping[TeamStatus, TeamStatus]  # from status -> to status
+    call_becomes: IncidentStatus | None = None  # the call's status after (if the team has one)
+    closes_call: bool = False  # stamps the call's closed_at
+    accepts: bool = False  # the assignment counts as accepted from now (if it was not)
+    ends_assignment: str | None = None  # the team is off its call, for this end_reason
+    reason_is_decline_reason: bool = False  # the tap's reason goes on the assignment too
+    check: Callable[[Tap], str | None] | None = None  # what the tap lacks, before any write
+    also: Callable[[Change], None] | None = None  # any other write, run first
+
+
+def _needs_call(tap: Tap) -> str | None:
+    return None if tap.incident_id else "Choose a call to assign."
+
+
+def _needs_disposition(tap: Tap) -> str | None:
+    if tap.outcome is None or tap.outcome.disposition not in DISPOSITIONS:
+        return "Choose a disposition to clear the call."
+    return None
+
+
+def _assign(change: Change) -> None:
+    """The call must be waiting: it becomes assigned, with a new assignment for the team."""
+    conn, incident_id = change.connection, change.tap.incident_id
+    taken = conn.execute(
+        update(_incidents)
+        .where(_incidents.c.id == incident_id, _incidents.c.status == IncidentStatus.OPEN)
+        .values(status=IncidentStatus.ASSIGNED.value)
+        .returning(_incidents.c.id)
+    ).first()
+    if taken is None:
+        call = conn.execute(
+            select(_incidents.c.cad_number, _incidents.c.status).where(
+                _incidents.c.id == incident_id
+            )
+        ).first()
+        if call is None:
+            raise _Refused("invalid", "Choose a call to assign.")
+        raise _Refused(
+            "illegal_transition",
+            f"Call {call.cad_number} is {IncidentStatus(call.status).label}, "
+            "not waiting for a team.",
+        )
+    change.assignment_id = conn.execute(
+        insert(_assignments)
+        .values(
+            incident_id=incident_id,
+            team_id=change.team_id,
+            assigned_by_id=change.actor_id,
+            assigned_at=change.now,
+        )
+        .returning(_assignments.c.id)
+    ).scalar_one()
+    change.incident_id = incident_id
+    change.accepted = False
+
+
+def _record_outcome(change: Change) -> None:
+    data = change.tap.outcome
+    if change.incident_id is None or data is None:
+        return
+    change.connection.execute(
+        insert(_outcomes).values(
+            incident_id=change.incident_id,
+            team_id=change.team_id,
+            disposition=data.disposition,
+            people_served=data.people_served,
+            services=list(data.services),
+            transport=data.transport,
+            police_requested=data.police_requested,
+            ems_requested=data.ems_requested,
+            notes=data.notes,
+            recorded_by_id=change.actor_id,
+            recorded_at=change.now,
+        )
+    )
+
+
+# One row per action. Adding one: an Action member, a row here, a test in test_status.py.
+RULES: dict[Action, Rule] = {
+    Action.ASSIGN: Rule("Assign", {S.AVAILABLE: S.ASSIGNED}, check=_needs_call, also=_assign),
+    Action.ACCEPT: Rule("Accept", {S.ASSIGNED: S.ASSIGNED}, accepts=True),
+    Action.DECLINE: Rule(
+        "Decline",
+        {S.ASSIGNED: S.AVAILABLE},
+        call_becomes=IncidentStatus.OPEN,
+        ends_assignment="declined",
+        reason_is_decline_reason=True,
+    ),
+    Action.CANCEL: Rule(
+        "Cancel assignment",
+        {S.ASSIGNED: S.AVAILABLE, S.EN_ROUTE: S.AVAILABLE},
+        call_becomes=IncidentStatus.OPEN,  # back to waiting for a team
+        ends_assignment="cancelled",
+    ),
+    Action.EN_ROUTE: Rule(
+        "En route", {S.ASSIGNED: S.EN_ROUTE}, call_becomes=IncidentStatus.EN_ROUTE, accepts=True
+    ),
+    Action.ON_SCENE: Rule(
+        "On scene", {S.EN_ROUTE: S.ON_SCENE}, call_becomes=IncidentStatus.ON_SCENE
+    ),
+    Action.CLEAR: Rule(
+        "Clear",
+        {S.ON_SCENE: S.AVAILABLE},
+        call_becomes=IncidentStatus.CLOSED,
+        closes_call=True,
+        ends_assignment="cleared",
+        check=_needs_disposition,
+        also=_record_outcome,
+    ),
+    Action.OUT_OF_SERVICE: Rule(
+        "Out of service",
+        {s: S.OUT_OF_SERVICE for s in ON_DUTY},
+        call_becomes=IncidentStatus.OPEN,
+        ends_assignment="out_of_service",
+    ),
+    Action.BACK_IN_SERVICE: Rule("Back in service", {S.OUT_OF_SERVICE: S.AVAILABLE}),
+    Action.LOG_ON: Rule("Log on", {S.OFF_DUTY: S.AVAILABLE}),
+    Action.LOG_OFF: Rule("Log off", {S.AVAILABLE: S.OFF_DUTY}),
+}
+
+# action -> {from status: to status}, for readers that want the machine alone.
+TRANSITIONS: dict[Action, Mapping[TeamStatus, TeamStatus]] = {a: r.moves for a, r in RULES.items()}
+
+
+# ------------------------------------------------------------------------- the next steps
+
+# Actions a team's own responders take from the field screen's step buttons, in the order shown.
+FIELD_ACTIONS = (
+    Action.ACCEPT,
+    Action.DECLINE,
+    Action.EN_ROUTE,
+    Action.ON_SCENE,
+    Action.CLEAR,
+    Action.BACK_IN_SERVICE,
+)
+# The way a call usually goes. Offline, the screen walks along it without the server.
+HAPPY_PATH = (Action.ACCEPT, Action.EN_ROUTE, Action.ON_SCENE, Action.CLEAR)
+
+
+@dataclass(frozen=True)
+class Button:
+    action: Action
+    status_after: TeamStatus
+    then: int | None  # the step shown after this tap when it is queued offline; None: no more
+
+
+@dataclass(frozen=True)
+class Step:
+    """The buttons shown together, and the row version the team will have when they are.
+
+    Only the first step shows at first. Each applied tap raises the team's version by one, so
+    the taps a responder makes in a row without the network expect version + 1, + 2, ...: the
+    server applies such a chain in order, and refuses the rest of it once one is refused.
+    """
+
+    version: int
+    buttons: tuple[Button, ...]
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        return tuple(b.action for b in self.buttons)
+
+    def button(self, action: Action) -> Button | None:
+        return next((b for b in self.buttons if b.action == action), None)
+
+
+def allowed_actions(status: str, accepted: bool = False) -> list[Action]:
+    """The field actions legal now. After Accept, Accept and Decline give way to En route."""
+    actions = [a for a in FIELD_ACTIONS if TeamStatus(status) in RULES[a].moves]
+    if status == S.ASSIGNED:
+        actions = [Action.EN_ROUTE] if accepted else [a for a in actions if a != Action.EN_ROUTE]
+    return actions
+
+
+def next_steps(status: str, version: int, accepted: bool = False) -> list[Step]:
+    """The buttons now, then (on a call) the rest of the usual way, one step per tap, each
+    expecting the version the tap before it will produce."""
+    first = allowed_actions(status, accepted)
+    if not first:
+        return []
+    groups = [tuple(first)]
+    if first[0] in HAPPY_PATH:
+        groups += [(a,) for a in HAPPY_PATH[HAPPY_PATH.index(first[0]) + 1 :]]
+    steps, current = [], TeamStatus(status)
+    for n, group in enumerate(groups):
+        later = n + 1 if n + 1 < len(groups) else None
+        buttons = tuple(
+            Button(a, RULES[a].moves[current], later if a in HAPPY_PATH else None) for a in group
+        )
+        steps.append(Step(version + n, buttons))
+        onward = next((b for b in buttons if b.action in HAPPY_PATH), None)
+        if onward is not None:
+            current = onward.status_after
+    return steps
+
+
+# ---------------------------------------------------------------------------- the write
+
+
+@dataclass(frozen=True)
+class TeamState:
+    """A team's status row and its open call, as plain values."""
+
+    id: int
+    call_sign: str
+    status: str
+    version: int
+    status_since: datetime
+    assignment_id: int | None = None
+    incident_id: int | None = None
+    accepted: bool = False  # the open assignment was accepted
+
+    @property
+    def status_label(self) -> str:
+        return TeamStatus(self.status).label
+
+    @property
+    def steps(self) -> list[Step]:
+        return next_steps(self.status, self.version, self.accepted)
 
 
 @dataclass(frozen=True)
 class TransitionResult:
-    event: StatusEvent
+    event: FeedEvent
     applied: bool  # False when the UUID was seen before and nothing changed
-    # The team's open assignment after the action (None: it has none), when applied.
-    assignment: Assignment | None = None
+    team: TeamState  # the team after the tap (as it is now, when not applied)
 
 
-def allowed_actions(status: str, assignment: Assignment | None = None) -> list[Action]:
-    """The field actions legal now. After Accept, Accept and Decline give way to En route."""
-    actions = [a for a in FIELD_ACTIONS if TeamStatus(status) in TRANSITIONS[a]]
-    if status == S.ASSIGNED and assignment is not None:
-        if assignment.accepted_at is None:
-            actions.remove(Action.EN_ROUTE)
-        else:
-            actions = [Action.EN_ROUTE]
-    return actions
+class TransitionRefused(Exception):
+    """The action cannot apply to the team as it is now."""
 
+    def __init__(self, code: str, message: str, team: TeamState):
+        super().__init__(message)
+        self.code = code  # "stale_version", "illegal_transition", "invalid"
+        self.message = message
+        self.team = team
+
+
+class _Refused(Exception):
+    """Inside the transaction: roll back, then answer TransitionRefused."""
+
+    def __init__(self, code: str, message: str | None = None):
+        super().__init__(code)
+        self.code, self.message = code, message
+
+
+def _state_columns(team_id: int) -> tuple:
+    """status_since and the team's open assignment (id, call, accepted_at) as scalar
+    subqueries, to read with the team's row or return from its update."""
+
+    def open_call(column):
+        return (
+            select(column)
+            .where(_assignments.c.team_id == team_id, _assignments.c.ended_at.is_(None))
+            .order_by(_assignments.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    return (
+        _teams.c.status_since,
+        open_call(_assignments.c.id).label("assignment_id"),
+        open_call(_assignments.c.incident_id).label("incident_id"),
+        open_call(_assignments.c.accepted_at).label("accepted_at"),
+    )
+
+
+def team_state(session: Session | Connection, team_id: int) -> TeamState:
+    """The team as it is now, with its open call: one query."""
+    row = session.execute(
+        select(
+            _teams.c.id,
+            _teams.c.call_sign,
+            _teams.c.status,
+            _teams.c.version,
+            *_state_columns(team_id),
+        ).where(_teams.c.id == team_id)
+    ).one()
+    return TeamState(
+        row.id,
+        row.call_sign,
+        row.status,
+        row.version,
+        row.status_since,
+        row.assignment_id,
+        row.incident_id,
+        row.accepted_at is not None,
+    )
+
+
+def apply(session: Session, team: Team, tap: Tap, actor: User | None) -> TransitionResult:
+    """Apply one tap in one transaction and commit, or raise TransitionRefused having changed
+    nothing. `team` is read for its id, call sign, status and version (as the caller loaded
+    it: a tap naming that version skips reading the team again); `actor` for its id only."""
+    rule = RULES[tap.action]
+    team_id, call_sign, loaded = team.id, team.call_sign, (team.status, team.version)
+    actor_id = inspect(actor).identity[0] if actor is not None else None
+    missing = rule.check(tap) if rule.check else None
+    if missing:
+        raise TransitionRefused("invalid", missing, team_state(session, team_id))
+    try:
+        with feed.writing(session) as write:
+            return _write(write, rule, tap, team_id, call_sign, loaded, actor_id)
+    except (_Refused, IntegrityError) as failed:
+        # Rolled back. A UUID seen before is a replay or a double tap: answer with its event.
+        earlier = feed.event_by_uuid(session, tap.client_uuid)
+        current = team_state(session, team_id)
+        if earlier is not None:
+            if earlier.team_id != team_id:
+                raise TransitionRefused(
+                    "invalid", "That request id was already used.", current
+                ) from None
+            return TransitionResult(earlier, applied=False, team=current)
+        if isinstance(failed, IntegrityError):
+            raise
+        message = failed.message or (
+            f"{call_sign} changed before this tap arrived: it is now {current.status_label}."
+        )
+        raise TransitionRefused(failed.code, message, current) from None
+
+
+def _write(write, rule, tap, team_id, call_sign, loaded, actor_id) -> TransitionResult:
+    conn, now = write.connection, utcnow()
+    from_status, version = loaded
+    if tap.expected_version is None or tap.expected_version != version:
+        # Not the version the caller loaded: read the row as it is, under the feed's lock.
+        from_status, version = conn.execute(
+            select(_teams.c.status, _teams.c.version).where(_teams.c.id == team_id)
+        ).one()
+        if tap.expected_version is not None and tap.expected_version != version:
+            raise _Refused("stale_version")
+    to_status = rule.moves.get(TeamStatus(from_status))
+    if to_status is None:
+        raise _Refused(
+            "illegal_transition",
+            f"{rule.label} is not possible while {call_sign} is {TeamStatus(from_status).label}.",
+        )
+
+    # 1. Compare-and-swap on the row version, so two concurrent taps cannot both apply.
+    values: dict[str, Any] = {"status": to_status.value, "version": version + 1}
+    if to_status != from_status:
+        values["status_since"] = now
+    if tap.lat is not None and tap.lon is not None:
+        values.update(last_lat=tap.lat, last_lon=tap.lon, position_at=tap.occurred_at or now)
+    row = conn.execute(
+        update(_teams)
+        .where(_teams.c.id == team_id, _teams.c.version == version, _teams.c.status == from_status)
+        .values(**values)
+        .returning(*_state_columns(team_id))
+    ).first()
+    if row is None:
+        raise _Refused("stale_version")
+    change = Change(
+        conn,
+        tap,
+        team_id,
+        actor_id,
+        now,
+        row.assignment_id,
+        row.incident_id,
+        row.accepted_at is not None,
+    )
+
+    # 2. The event. A client UUID seen before fails here (IntegrityError), undoing step 1.
+    event = write.add(
+        team_id=team_id,
+        incident_id=tap.incident_id or change.incident_id,
+        actor_id=actor_id,
+        action=tap.action.value,
+        from_status=from_status,
+        to_status=to_status.value,
+        team_version=version + 1,
+        occurred_at=tap.occurred_at or now,
+        received_at=now,
+        client_uuid=tap.client_uuid,
+        lat=tap.lat,
+        lon=tap.lon,
+        detail=tap.reason,
+    )
+
+    # 3. The call: assignment and incident.
+    _change_call(rule, change)
+    return TransitionResult(
+        event,
+        applied=True,
+        team=TeamState(
+            team_id,
+            call_sign,
+            to_status.value,
+            version + 1,
+            row.status_since,
+            change.assignment_id,
+            change.incident_id,
+            change.accepted,
+        ),
+    )
+
+
+def _change_call(rule: Rule, change: Change) -> None:
+    if rule.also is not None:
+        rule.also(change)
+    conn = change.connection
+    if change.assignment_id is not None:
+        values: dict[str, Any] = {}
+        if rule.accepts and not change.accepted:
+            values["accepted_at"] = change.when
+            change.accepted = True
+        if rule.ends_assignment:
+            values.update(ended_at=change.when, end_reason=rule.ends_assignment)
+            if rule.reason_is_decline_reason:
+                values["decline_reason"] = change.tap.reason
+        if values:
+            conn.execute(
+                update(_assignments)
+                .where(_assignments.c.id == change.assignment_id)
+                .values(**values)
+            )
+    if rule.call_becomes is not None and change.incident_id is not None:
+        values = {"status": rule.call_becomes.value}
+        if rule.closes_call:
+            values["closed_at"] = change.when
+        conn.execute(
+            update(_incidents).where(_incidents.c.id == change.incident_id).values(**values)
+        )
+    if rule.ends_assignment:
+        change.assignment_id = change.incident_id = None
+        change.accepted = False
+
+
+# ------------------------------------------------------------------------------ reading
 
 # A status that reached the server this long after the device recorded it was sent late
 # (typically replayed from the offline outbox): the board says so.
@@ -174,195 +581,3 @@ def current_assignment(session: Session, team_id: int) -> Assignment | None:
         .where(Assignment.team_id == team_id, Assignment.ended_at.is_(None))
         .order_by(Assignment.id.desc())
     ).first()
-
-
-def apply(session: Session, team: Team, tap: Tap, actor: User | None) -> TransitionResult:
-    """Apply one tap and commit, or raise TransitionRefused having changed nothing."""
-    live.begin_feed_write(session)
-    try:
-        return _apply(session, team, tap, actor)
-    finally:
-        # End the write transaction however it went (after a commit this does nothing),
-        # so no lock is held while the caller renders its answer.
-        session.rollback()
-
-
-def _apply(session: Session, team: Team, tap: Tap, actor: User | None) -> TransitionResult:
-    earlier = session.scalar(select(StatusEvent).where(StatusEvent.client_uuid == tap.client_uuid))
-    if earlier is not None:
-        if earlier.team_id != team.id:
-            raise TransitionRefused("invalid", "That request id was already used.", team)
-        return TransitionResult(earlier, applied=False)
-
-    from_status = TeamStatus(team.status)
-    to_status = TRANSITIONS[tap.action].get(from_status)
-    if tap.expected_version is not None and tap.expected_version != team.version:
-        raise TransitionRefused(
-            "stale_version",
-            f"{team.call_sign} changed before this tap arrived: it is now {from_status.label}.",
-            team,
-        )
-    if to_status is None:
-        raise TransitionRefused(
-            "illegal_transition",
-            f"{tap.action.label} is not possible while {team.call_sign} is {from_status.label}.",
-            team,
-        )
-
-    now = utcnow()
-    assignment = current_assignment(session, team.id)
-    incident, assignment = _apply_to_assignment(session, team, tap, actor, assignment, now)
-
-    # Compare-and-swap on the row version, so two concurrent taps cannot both apply.
-    swapped = session.execute(
-        update(Team)
-        .where(Team.id == team.id, Team.version == team.version, Team.status == from_status)
-        .values(
-            status=to_status.value,
-            version=Team.version + 1,
-            status_since=now if to_status != from_status else Team.status_since,
-            **_position(tap, now),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if swapped.rowcount != 1:
-        session.rollback()
-        # The same tap sent twice at once (a replay racing its original): the winner is the answer.
-        earlier = session.scalar(
-            select(StatusEvent).where(StatusEvent.client_uuid == tap.client_uuid)
-        )
-        if earlier is not None and earlier.team_id == team.id:
-            return TransitionResult(earlier, applied=False)
-        session.refresh(team)
-        raise TransitionRefused(
-            "stale_version",
-            f"{team.call_sign} changed before this tap arrived: it is now {team.status_label}.",
-            team,
-        )
-    event = StatusEvent(
-        team_id=team.id,
-        incident_id=incident.id if incident else None,
-        actor_id=actor.id if actor else None,
-        action=tap.action.value,
-        from_status=from_status.value,
-        to_status=to_status.value,
-        team_version=team.version + 1,
-        occurred_at=tap.occurred_at or now,
-        received_at=now,
-        client_uuid=tap.client_uuid,
-        lat=tap.lat,
-        lon=tap.lon,
-        detail=tap.reason,
-    )
-    session.add(event)
-    try:
-        _commit_keeping_state(session)
-    except IntegrityError:
-        # The same UUID raced in from another request: answer with the one that won.
-        session.rollback()
-        earlier = session.scalar(
-            select(StatusEvent).where(StatusEvent.client_uuid == tap.client_uuid)
-        )
-        if earlier is None:
-            raise
-        return TransitionResult(earlier, applied=False)
-    live.nudge()
-    # The swap succeeded, so the row was exactly as read under the lock plus these values:
-    # set them rather than reading the team again.
-    for name, value in dict(
-        status=to_status.value,
-        version=team.version + 1,
-        status_since=now if to_status != from_status else team.status_since,
-        **_position(tap, now),
-    ).items():
-        set_committed_value(team, name, value)
-    return TransitionResult(event, applied=True, assignment=assignment)
-
-
-def _commit_keeping_state(session: Session) -> None:
-    """Commit without expiring what this transaction read and wrote: the rows were read
-    under the feed lock (live.begin_feed_write) and written here, so they are current as
-    committed, and the answer can be rendered from them without reading them again."""
-    target = session() if isinstance(session, scoped_session) else session
-    keep = target.expire_on_commit
-    target.expire_on_commit = False
-    try:
-        target.commit()
-    finally:
-        target.expire_on_commit = keep
-
-
-def _position(tap: Tap, now: datetime) -> dict[str, Any]:
-    if tap.lat is None or tap.lon is None:
-        return {}
-    return {"last_lat": tap.lat, "last_lon": tap.lon, "position_at": tap.occurred_at or now}
-
-
-def _apply_to_assignment(
-    session: Session,
-    team: Team,
-    tap: Tap,
-    actor: User | None,
-    assignment: Assignment | None,
-    now: datetime,
-) -> tuple[Incident | None, Assignment | None]:
-    """Update the assignment, incident and outcome that go with the action; answer the call
-    and the team's open assignment after it (None once it has ended)."""
-    action = tap.action
-    if action == Action.ASSIGN:
-        incident = session.get(Incident, tap.incident_id) if tap.incident_id else None
-        if incident is None:
-            raise TransitionRefused("invalid", "Choose a call to assign.", team)
-        if incident.status != IncidentStatus.OPEN:
-            raise TransitionRefused(
-                "illegal_transition",
-                f"Call {incident.cad_number} is {incident.status_label}, not waiting for a team.",
-                team,
-            )
-        assignment = Assignment(
-            incident=incident,
-            team_id=team.id,
-            assigned_by_id=actor.id if actor else None,
-            assigned_at=now,
-        )
-        session.add(assignment)
-    elif assignment is None:
-        return None, None
-    incident = assignment.incident
-
-    if action in (Action.ACCEPT, Action.EN_ROUTE) and assignment.accepted_at is None:
-        assignment.accepted_at = tap.occurred_at or now
-    if action == Action.CLEAR:
-        if tap.outcome is None or tap.outcome.disposition not in DISPOSITIONS:
-            raise TransitionRefused("invalid", "Choose a disposition to clear the call.", team)
-        session.add(_outcome(tap.outcome, incident, team, actor, now))
-        incident.closed_at = tap.occurred_at or now
-    if action in _ENDS_ASSIGNMENT:
-        assignment.ended_at = tap.occurred_at or now
-        assignment.end_reason = {
-            Action.CLEAR: "cleared",
-            Action.DECLINE: "declined",
-            Action.CANCEL: "cancelled",
-            Action.OUT_OF_SERVICE: "out_of_service",
-        }[action]
-        if action == Action.DECLINE:
-            assignment.decline_reason = tap.reason
-    if action in _INCIDENT_STATUS_AFTER:
-        incident.status = _INCIDENT_STATUS_AFTER[action].value
-    return incident, (None if action in _ENDS_ASSIGNMENT else assignment)
-
-
-def _outcome(data: OutcomeInput, incident: Incident, team: Team, actor, now) -> Outcome:
-    return Outcome(
-        incident_id=incident.id,
-        team_id=team.id,
-        disposition=data.disposition,
-        people_served=data.people_served,
-        services=list(data.services),
-        transport=data.transport,
-        police_requested=data.police_requested,
-        ems_requested=data.ems_requested,
-        notes=data.notes,
-        recorded_by_id=actor.id if actor else None,
-        recorded_at=now,
-    )

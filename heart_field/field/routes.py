@@ -1,24 +1,23 @@
 """The responder's screen: the team's current call and the taps that move it along."""
 
+import time
 import uuid
-from dataclasses import dataclass
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from .. import live
 from ..access import load_team_of, roles
-from ..domain import intake, mapping, status
-from ..domain.status import Action, OutcomeInput, Tap, TransitionRefused
+from ..domain import feed, intake, mapping, signals, status
+from ..domain.status import ON_A_CALL, Action, OutcomeInput, Tap, TeamState, TransitionRefused
 from ..extensions import db
 from ..htmx import is_partial, render_page
-from ..models import Assignment, Role, Team, TeamStatus
+from ..models import Role
 from .forms import BackupForm, DeclineForm, OutcomeForm, TapFields, TapForm
 from .freshness import conditional_card
 
 bp = Blueprint("field", __name__, url_prefix="/field")
 
-# Actions the status form takes; Clear goes through the outcome form.
+# Actions the status form takes; Clear goes through the outcome form, Decline its own.
 TAP_ACTIONS = {
     Action.ACCEPT,
     Action.EN_ROUTE,
@@ -27,69 +26,44 @@ TAP_ACTIONS = {
     Action.BACK_IN_SERVICE,
 }
 
-
-ON_A_CALL = (TeamStatus.ASSIGNED, TeamStatus.EN_ROUTE, TeamStatus.ON_SCENE)
-
-# The way a call usually goes. Offline, the screen walks along it without the server.
-HAPPY_PATH = (Action.ACCEPT, Action.EN_ROUTE, Action.ON_SCENE, Action.CLEAR)
-STATUS_AFTER = {
-    Action.ACCEPT: TeamStatus.ASSIGNED,
-    Action.DECLINE: TeamStatus.AVAILABLE,
-    Action.EN_ROUTE: TeamStatus.EN_ROUTE,
-    Action.ON_SCENE: TeamStatus.ON_SCENE,
-    Action.CLEAR: TeamStatus.AVAILABLE,
-    Action.OUT_OF_SERVICE: TeamStatus.OUT_OF_SERVICE,
-    Action.BACK_IN_SERVICE: TeamStatus.AVAILABLE,
-}
+# The confirmation of the last applied tap stays on the card (which refreshes when the tap's
+# own event arrives) until the team changes again, or for this long.
+NOTICE_SECONDS = 120
+_NOTICE_KEY = "field_notice"
 
 
-@dataclass(frozen=True)
-class Step:
-    """The buttons shown together, and the row version the team will have when they are.
-
-    Only the first step shows at first. Each applied tap raises the team's version by one, so
-    the taps a responder makes in a row without the network expect version + 1, + 2, ...: the
-    server applies such a chain in order, and refuses the rest of it once one is refused.
-    """
-
-    actions: tuple[Action, ...]
-    version: int
-
-    @property
-    def status_after(self) -> str:
-        return STATUS_AFTER[self.actions[0]].label
-
-
-def next_steps(team: Team, assignment: Assignment | None) -> list[Step]:
-    actions = status.allowed_actions(team.status, assignment)
-    # Out of service is offered inside the team's details, away from the thumb (_card.html).
-    if team.status == TeamStatus.OUT_OF_SERVICE:
-        actions.append(Action.BACK_IN_SERVICE)
-    if not actions:
-        return []
-    steps = [Step(tuple(actions), team.version)]
-    if assignment is not None and actions[0] in HAPPY_PATH:
-        later = HAPPY_PATH[HAPPY_PATH.index(actions[0]) + 1 :]
-        steps += [Step((action,), team.version + n) for n, action in enumerate(later, start=1)]
-    return steps
+def _steps_context(team, accepted: bool, panel=None) -> dict:
+    """What field/_steps.html needs: the steps from the status core, and the panels."""
+    steps = status.next_steps(team.status, team.version, accepted)
+    decline_step = next((s for s in steps if Action.DECLINE in s.actions), None)
+    outcome_step = next((s for s in steps if Action.CLEAR in s.actions), None)
+    return dict(
+        steps=steps,
+        # Panels ride along hidden, so Decline and Clear work without the network.
+        decline_step=decline_step,
+        outcome_step=outcome_step,
+        decline_button=decline_step.button(Action.DECLINE) if decline_step else None,
+        outcome_button=outcome_step.button(Action.CLEAR) if outcome_step else None,
+        decline_form=DeclineForm(formdata=None),
+        outcome_form=OutcomeForm(formdata=None),
+        new_uuid=lambda: str(uuid.uuid4()),
+        can_ask_backup=team.status in ON_A_CALL,
+        status_actions=Action,
+        panel=panel,
+    )
 
 
-_UNKNOWN = object()
-
-
-def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNKNOWN):
-    """The team's card, with an optional open panel (decline or outcome form). `assignment`:
-    the team's open assignment when the caller already knows it (after an applied tap)."""
+def _screen(status_code=200, notice=None, form=None, panel=None):
+    """The team's card, with an optional open panel (decline or outcome form)."""
     from .handoff import handoff_context
 
     # Read before what the card shows, so every event up to it is on the card (live.js).
-    cursor = live.latest_cursor(db.session)
+    cursor = feed.latest_cursor(db.session)
     team = load_team_of(current_user)
-    if assignment is _UNKNOWN:
-        assignment = status.current_assignment(db.session, team.id)
-    backup = live.open_backups(db.session).get(team.id)
-    steps = next_steps(team, assignment)
+    assignment = status.current_assignment(db.session, team.id)
+    backup = signals.open_backups(db.session).get(team.id)
     incident = assignment.incident if assignment else None
+    accepted = assignment is not None and assignment.accepted_at is not None
     return render_page(
         "field/index.html",
         "field/_card.html",
@@ -98,22 +72,38 @@ def _screen(status_code=200, notice=None, form=None, panel=None, assignment=_UNK
         assignment=assignment,
         incident=incident,
         **_way_there(incident),
-        steps=steps,
-        # Panels ride along hidden, so Decline and Clear work without the network.
-        decline_step=next((s for s in steps if Action.DECLINE in s.actions), None),
-        outcome_step=next((s for s in steps if Action.CLEAR in s.actions), None),
-        decline_form=DeclineForm(formdata=None),
-        outcome_form=OutcomeForm(formdata=None),
-        new_uuid=lambda: str(uuid.uuid4()),
-        notice=notice,
+        **_steps_context(team, accepted, panel),
+        notice=notice or _kept_notice(team),
         form=form,
-        panel=panel,
-        status_actions=Action,
         backup=backup,
-        can_ask_backup=assignment is not None and team.status in ON_A_CALL,
         cursor=cursor,
         **handoff_context(current_user, team),
     )
+
+
+def _tap_answer(team: TeamState, notice, status_code=200):
+    """What a tap changed: the buttons, the team bar and the notice (field/_tap_answer.html).
+    A page without htmx gets the whole screen."""
+    if not is_partial():
+        return _screen(status_code, notice=notice)
+    context = _steps_context(team, team.accepted)
+    return render_template(
+        "field/_tap_answer.html", team=team, notice=notice, navigate_url=None, **context
+    ), status_code
+
+
+def _keep_notice(team: TeamState, text: str) -> None:
+    session[_NOTICE_KEY] = [text, team.id, team.version, int(time.time())]
+
+
+def _kept_notice(team):
+    kept = session.get(_NOTICE_KEY)
+    if not kept:
+        return None
+    text, team_id, version, at = kept
+    if team_id != team.id or version != team.version or time.time() - at > NOTICE_SECONDS:
+        return None
+    return ("ok", text)
 
 
 def _way_there(incident) -> dict:
@@ -156,7 +146,9 @@ def card():
 def tap():
     form = TapForm()
     if not form.validate() or form.action.data not in TAP_ACTIONS:
-        return _screen(422, notice=("error", "That tap could not be read. Try again."))
+        return _retarget_card(
+            _screen(422, notice=("error", "That tap could not be read. Try again."))
+        )
     return _apply(Tap(action=Action(form.action.data), **_tap_fields(form)), form.team.data)
 
 
@@ -166,7 +158,7 @@ def decline():
     form = DeclineForm()
     if form.is_submitted():
         if not form.validate():
-            return _screen(422, form=form, panel="decline")
+            return _retarget_card(_screen(422, form=form, panel="decline"))
         return _apply(
             Tap(action=Action.DECLINE, reason=form.reason.data, **_tap_fields(form)), form.team.data
         )
@@ -180,7 +172,7 @@ def outcome():
     form = OutcomeForm()
     if form.is_submitted():
         if not form.validate():
-            return _screen(422, form=form, panel="outcome")
+            return _retarget_card(_screen(422, form=form, panel="outcome"))
         outcome = OutcomeInput(
             disposition=form.disposition.data,
             people_served=form.people_served.data,
@@ -192,8 +184,10 @@ def outcome():
         )
         # The outcome is saved (and the team cleared) either way; a referral is the next step.
         refer = form.refer.data or form.disposition.data == "referred_care_navigation"
-        assignment = status.current_assignment(db.session, load_team_of(current_user).id)
-        then = assignment.incident if refer and assignment else None
+        then = None
+        if refer:
+            assignment = status.current_assignment(db.session, load_team_of(current_user).id)
+            then = assignment.incident if assignment else None
         return _apply(
             Tap(action=Action.CLEAR, outcome=outcome, **_tap_fields(form)),
             form.team.data,
@@ -214,27 +208,39 @@ def _tap_fields(form: TapFields) -> dict:
 
 def _apply(tap: Tap, made_for: str | None, refer_from=None):
     """Apply the tap made for team `made_for`; after a clear with `refer_from` (the call),
-    open the referral form."""
+    open the referral form. An htmx tap answers with what changed (_tap_answer)."""
     team = load_team_of(current_user)
     if made_for and made_for != team.call_sign:
         # A tap queued on a shared device by someone on another team: never apply it here.
-        return _screen(409, notice=("refused", f"Not applied. That tap was made for {made_for}."))
+        refused = ("refused", f"Not applied. That tap was made for {made_for}.")
+        return _tap_answer(status.team_state(db.session, team.id), refused, 409)
     try:
         result = status.apply(db.session, team, tap, actor=current_user)
     except TransitionRefused as refused:
-        return _screen(409, notice=("refused", f"Not applied. {refused.message}"))
+        return _tap_answer(refused.team, ("refused", f"Not applied. {refused.message}"), 409)
+    done = f"{Action(result.event.action).label}: saved."
+    _keep_notice(result.team, done)
     if refer_from is not None:
         from .handoff import referral_form_page
 
         if not is_partial():
             return redirect(url_for("field.referral", incident_id=refer_from.id), code=303)
-        return referral_form_page(refer_from, notice=("ok", "Outcome saved. Now the referral."))
+        page = referral_form_page(refer_from, notice=("ok", "Outcome saved. Now the referral."))
+        return _retarget_card(page)
     if not is_partial():
         return redirect(url_for("field.index"), code=303)
-    done = Action(result.event.action).label
-    if result.applied:
-        return _screen(notice=("ok", f"{done}: saved."), assignment=result.assignment)
-    return _screen(notice=("ok", f"{done}: saved."))
+    if result.applied and result.event.incident_id and result.team.assignment_id is None:
+        # The call is over (clear, decline): the card changes as a whole.
+        return _retarget_card(_screen(notice=("ok", done)))
+    return _tap_answer(result.team, ("ok", done))
+
+
+def _retarget_card(answer):
+    """An answer that is the whole card, to a form whose target is the buttons (#field-steps)."""
+    response = make_response(answer)
+    response.headers["HX-Retarget"] = "#field-card"
+    response.headers["HX-Reswap"] = "outerHTML"
+    return response
 
 
 @bp.route("/backup", methods=["POST"])
@@ -251,11 +257,11 @@ def backup():
         return _screen(
             409, notice=("refused", "Backup is for an active call. Call dispatch by radio.")
         )
-    live.signal(
+    signals.record(
         db.session,
         team,
-        live.BACKUP,
-        current_user,
+        signals.BACKUP,
+        current_user.id,
         form.client_uuid.data,
         incident_id=assignment.incident_id,
         lat=form.lat.data,

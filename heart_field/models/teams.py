@@ -24,6 +24,7 @@ class UnitType(StrEnum):
 
 
 class TeamStatus(StrEnum):
+    OFF_DUTY = "off_duty"  # no crew logged on (heart_field.domain.status: log_on / log_off)
     AVAILABLE = "available"
     ASSIGNED = "assigned"
     EN_ROUTE = "en_route"

@@ -140,23 +140,12 @@
       .then(function () { advance(form); return render(); });
   }
 
-  // Show the step after the one this form belongs to, as if the server had answered.
+  // Show the step the server said comes after this form's tap (data-then, from the status
+  // core's next steps; empty: none), as if the server had answered.
   function advance(form) {
-    var c = card();
-    if (!c) return;
-    var stepOf = form.closest(".step");
-    var index = stepOf ? Number(stepOf.dataset.step) : -1;
-    var panel = form.dataset.panel;
-    if (panel === "decline") {
-      showStep(-1, form);  // a declined call has no next step
-      return;
-    }
-    if (panel) {
-      var opener = c.querySelector('[data-opens="' + panel + '"]');
-      stepOf = opener && opener.closest(".step");
-      index = stepOf ? Number(stepOf.dataset.step) : -1;
-    }
-    showStep(index + 1, stepOf);
+    if (!card()) return;
+    var then = form.dataset.then;
+    showStep(then ? Number(then) : -1, form);
   }
 
   function showStep(index, done) {
@@ -167,7 +156,7 @@
       el.hidden = !(el.classList.contains("step") && Number(el.dataset.step) === index);
     });
     var pill = c.querySelector(".team-bar .status");
-    if (done && pill) showQueuedStatus(pill, done.dataset.statusAfter);
+    if (done && pill && done.dataset.statusAfter) showQueuedStatus(pill, done.dataset.statusAfter);
   }
 
   // A status not yet confirmed by the server looks the same whatever the status: outlined,
@@ -472,7 +461,8 @@
   }
 
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "field-card") {
+    var target = event.detail.target;
+    if (target && (target.id === "field-card" || target.id === "field-steps")) {
       storeScreen();
       render();
     }

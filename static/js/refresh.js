@@ -64,14 +64,21 @@
     try { data = JSON.parse(message.data); } catch (e) { /* no data: the id is enough */ }
     return {id: Number(message.lastEventId), team: data.team, version: data.version};
   }
+  // The newest team version any part of the region shows: a tap's answer replaces only the
+  // buttons and the team bar (#field-steps carries its version), not the card's root.
+  function versionShown(region) {
+    var holders = [region].concat(Array.prototype.slice.call(region.querySelectorAll("[data-team-version]")));
+    return holders.reduce(function (best, el) {
+      var v = Number(el.getAttribute("data-team-version"));
+      return isNaN(v) ? best : Math.max(best, v);
+    }, -1);
+  }
   function shows(region, event) {
     var cursor = Number(region.getAttribute("data-cursor"));
     if (region.getAttribute("data-cursor") === null || isNaN(cursor)) return false;
     if (event.id <= cursor) return true;
-    var holder = region.hasAttribute("data-team-version") ? region : region.querySelector("[data-team-version]");
     var team = region.getAttribute("data-call-sign");
-    return !!(holder && event.version != null && team && event.team === team &&
-              event.version <= Number(holder.getAttribute("data-team-version")));
+    return !!(event.version != null && team && event.team === team && event.version <= versionShown(region));
   }
   function behind(region) {
     if (region.getAttribute("data-cursor") === null || !window.heartLive) return false;

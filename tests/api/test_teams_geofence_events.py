@@ -129,7 +129,7 @@ def test_an_unexpected_failure_is_still_json(app, api, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("heart_field.live.events_after", broken)
+    monkeypatch.setattr("heart_field.domain.feed.events_after", broken)
     response = api.get("/api/v1/events")
     assert response.status_code == 500
     assert response.mimetype == "application/json"

@@ -84,12 +84,12 @@ def test_backup_is_one_tap_and_alerts_the_board_until_acknowledged(
 
 
 def test_board_shows_backup_and_acknowledging_clears_it(sign_in, dispatcher, team, incident):
-    from heart_field import live
+    from heart_field.domain import signals
 
     board = sign_in(dispatcher)
     tap(team, Action.ASSIGN, incident_id=incident.id)
-    live.signal(
-        db.session, reload(team), live.BACKUP, None, str(uuid.uuid4()), incident_id=incident.id
+    signals.record(
+        db.session, reload(team), signals.BACKUP, None, str(uuid.uuid4()), incident_id=incident.id
     )
     assert "CR-1 asks for backup" in alerts_on(board.get("/dispatch/"))
     acked = board.post("/dispatch/teams/CR-1/acknowledge", {"kind": "backup"}, htmx=True)

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from heart_field import live
+from heart_field.domain import feed, signals
 from heart_field.extensions import db
 from heart_field.models import Role
 from tests.conftest import make_user, reload
@@ -47,7 +47,7 @@ def test_a_backup_signal_changes_the_card_etag(crew, team, incident):
     """Signals leave the version as it is; the team's newest feed entry still moves."""
     assign(reload(team), incident)
     before = crew.get("/field/card", headers=HTMX).headers["ETag"]
-    live.signal(db.session, reload(team), live.BACKUP, None, str(uuid.uuid4()))
+    signals.record(db.session, reload(team), signals.BACKUP, None, str(uuid.uuid4()))
     assert crew.get("/field/card", headers={**HTMX, "If-None-Match": before}).status_code == 200
 
 
@@ -57,18 +57,18 @@ def test_another_teams_event_keeps_the_card_304(crew, other_team, incident):
     assert crew.get("/field/card", headers={**HTMX, "If-None-Match": before}).status_code == 304
 
 
-def test_the_card_carries_the_feed_cursor_and_version_after_a_tap(crew, team, incident):
+def test_the_card_carries_the_feed_cursor_and_a_tap_answer_its_version(crew, team, incident):
+    """The page skips the tap's own feed event by the version its answer shows."""
     assign(reload(team), incident)
     answer = tap(crew, team, "accept")
     assert answer.status_code == 200
-    assert cursor_of(answer.text, "field-card") <= live.latest_cursor(db.session)
-    assert f'data-team-version="{reload(team).version}"' in answer.text
+    assert f'id="field-steps" data-team-version="{reload(team).version}"' in answer.text
     card = crew.get("/field/card", headers=HTMX)
-    assert cursor_of(card.text, "field-card") == live.latest_cursor(db.session)
+    assert cursor_of(card.text, "field-card") == feed.latest_cursor(db.session)
 
 
 def test_the_board_carries_the_feed_cursor(sign_in, team, incident):
     board = sign_in(make_user("dispatcher", Role.DISPATCHER))
     assign(reload(team), incident)
     page = board.get("/dispatch/board", headers=HTMX)
-    assert cursor_of(page.text, "board") == live.latest_cursor(db.session)
+    assert cursor_of(page.text, "board") == feed.latest_cursor(db.session)

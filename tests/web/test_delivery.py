@@ -7,8 +7,9 @@ import re
 import brotli
 import pytest
 
-from heart_field import create_app, live
+from heart_field import create_app
 from heart_field.config import TestConfig
+from heart_field.domain import feed
 from heart_field.extensions import db
 from heart_field.models import Role
 from tests.conftest import make_user
@@ -94,7 +95,7 @@ def test_json_is_compressed(client):
 
 def test_the_live_stream_is_never_compressed(app, sign_in):
     board = sign_in(make_user("dispatcher", Role.DISPATCHER))
-    cursor = live.latest_cursor(db.session)
+    cursor = feed.latest_cursor(db.session)
     response = board.get(f"/live/events?after={cursor}", headers={"Accept-Encoding": BROWSER})
     assert response.mimetype == "text/event-stream"
     assert "Content-Encoding" not in response.headers

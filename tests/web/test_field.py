@@ -54,18 +54,37 @@ def test_assigned_call_shows_details_and_only_accept_and_decline(responder_sessi
 
 
 def test_each_tap_moves_the_team_and_shows_the_next_button(responder_session, team, incident):
+    """A tap answers with what changed: the buttons, the team bar (out of band) and a notice
+    that confirms every status, which the card keeps when it refreshes for the tap's event."""
     assign(team, incident)
     steps = [
-        ("accept", "assigned", ["En route"]),
-        ("en_route", "en_route", ["On scene"]),
-        ("on_scene", "on_scene", ["Clear"]),
+        ("accept", "assigned", ["En route"], "Accept: saved."),
+        ("en_route", "en_route", ["On scene"], "En route: saved."),
+        ("on_scene", "on_scene", ["Clear"], "On scene: saved."),
     ]
-    for action, expected_status, expected_buttons in steps:
+    for action, expected_status, expected_buttons, notice in steps:
         response = tap(responder_session, team, action)
         assert response.status_code == 200
-        assert 'id="field-card"' in response.text and "<html" not in response.text
+        assert response.text.lstrip().startswith('<div id="field-steps"')
+        assert 'id="field-card"' not in response.text and "<html" not in response.text
+        bar = re.search(
+            r'<section class="team-bar" id="team-bar"[^>]*>.*?</section>', response.text, re.S
+        )
+        assert 'hx-swap-oob="true"' in bar.group(0)
+        assert f">{TeamStatus(expected_status).label}</span>" in bar.group(0)
+        assert notice in response.text
         assert reload(team).status == expected_status
         assert buttons_on(response) == expected_buttons
+        card = responder_session.get("/field/card", headers={"HX-Request": "true"})
+        assert notice in card.text  # the refresh the tap's own event brings keeps it
+
+
+def test_the_confirmation_goes_once_the_team_changes_again(responder_session, team, incident):
+    assign(team, incident)
+    tap(responder_session, team, "accept")
+    status.apply(db.session, reload(team), Tap(Action.CANCEL, str(uuid.uuid4())), None)
+    card = responder_session.get("/field/card", headers={"HX-Request": "true"})
+    assert "Accept: saved." not in card.text and "No call assigned" in card.text
 
 
 def test_full_page_tap_redirects_after_post(responder_session, team, incident):

@@ -10,9 +10,9 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from heart_field import create_app, live
+from heart_field import create_app
 from heart_field.config import TestConfig
-from heart_field.domain import status
+from heart_field.domain import feed, signals, status
 from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import Role, StatusEvent, Team, utcnow
@@ -46,7 +46,7 @@ def board(sign_in, dispatcher):
 
 
 def test_a_status_change_reaches_a_connected_client(board, team, incident):
-    response = board.get(f"/live/events?after={live.latest_cursor(db.session)}", buffered=False)
+    response = board.get(f"/live/events?after={feed.latest_cursor(db.session)}", buffered=False)
     assert response.status_code == 200
     assert response.mimetype == "text/event-stream"
     chunks = response.response
@@ -74,7 +74,7 @@ def test_only_a_status_change_carries_the_version_it_made(board, team, incident)
     """A phone skips the refresh for a version it already shows; a backup signal leaves the
     version as it was, so it must not look like one."""
     assigned = tap(team, Action.ASSIGN, incident_id=incident.id)
-    backup = live.signal(db.session, reload(team), live.BACKUP, None, str(uuid.uuid4()))
+    backup = signals.record(db.session, reload(team), signals.BACKUP, None, str(uuid.uuid4()))
     messages = {m[0]: m[2] for m in parse(board.get(f"/live/events?after={assigned.id - 1}").text)}
     assert messages[assigned.id]["version"] == reload(team).version
     assert "version" not in messages[backup.id]
@@ -173,7 +173,7 @@ def test_feed_ids_become_visible_in_order(two_instances):
     with one.app_context():
         first = db.session  # the slow writer
         team = first.scalar(select(Team).where(Team.call_sign == "CR-1"))
-        live.begin_feed_write(first)
+        feed.lock(first.connection())  # the feed's turn, as feed.writing() takes it
         slow = StatusEvent(
             team_id=team.id,
             action="backup",
@@ -203,7 +203,7 @@ def test_feed_ids_become_visible_in_order(two_instances):
 
         def read():
             with one.app_context():
-                reader.extend(e.id for e in live.events_after(db.session, 0))
+                reader.extend(e.id for e in feed.events_after(db.session, 0))
 
         writer = threading.Thread(target=second_writer)
         writer.start()

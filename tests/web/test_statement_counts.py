@@ -105,12 +105,13 @@ def test_a_tap_still_answers_with_the_state_it_wrote(sign_in, responder, team, c
     _apply(team, Action.ASSIGN, incident_id=make_incident("T1").id)
     version = reload(team).version
     response, _ = counted(_tap(session, team, "en_route"))
-    assert f'data-team-version="{version + 1}"' in response.text
+    assert f'<div id="field-steps" data-team-version="{version + 1}">' in response.text
     assert "En route" in response.text and ">On scene</button>" in response.text
     counted(_tap(session, team, "on_scene"))
     response, _ = counted(_clear(session, team))
-    assert response.status_code == 200 and "No call assigned" in response.text
-    assert f'data-team-version="{version + 3}"' in response.text
+    assert response.status_code == 200 and "Clear: saved." in response.text
+    assert f'<div id="field-steps" data-team-version="{version + 3}">' in response.text
+    assert ">Available</span>" in response.text  # the team bar, out of band
 
 
 def test_the_card_counts_referrals_per_cleared_call_in_the_same_query(
