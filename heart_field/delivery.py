@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
+from flask.sessions import SessionInterface
 from flask_compress import Compress
 
 YEAR = 365 * 24 * 3600
@@ -37,6 +38,35 @@ COMPRESSED_TYPES = [
 compress = Compress()
 
 
+class StaticFilesLeaveTheSession(SessionInterface):
+    """The app's own session interface, except that a static file never saves the session.
+
+    Saving it adds ``Vary: Cookie`` (and may refresh the cookie), and a session cookie that
+    changes from one answer to the next would then make every cached file a miss: the
+    browser's cache, and the service worker's copy from it, would download each file again.
+    """
+
+    def __init__(self, inner: SessionInterface):
+        self.inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def open_session(self, app, request):
+        return self.inner.open_session(app, request)
+
+    def make_null_session(self, app):
+        return self.inner.make_null_session(app)
+
+    def is_null_session(self, obj):
+        return self.inner.is_null_session(obj)
+
+    def save_session(self, app, session, response):
+        if request.endpoint == "static":
+            return None
+        return self.inner.save_session(app, session, response)
+
+
 def file_hashes(static_folder: str) -> dict[str, str]:
     """Relative path -> a short hash of the file's contents, for every static file."""
     root = Path(static_folder)
@@ -53,6 +83,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault(
         "HEART_TAP_DEADLINE_SECONDS", float(os.environ.get("HEART_TAP_DEADLINE_SECONDS", 7))
     )
+    app.session_interface = StaticFilesLeaveTheSession(app.session_interface)
     hashes = file_hashes(app.static_folder)
     app.extensions["heart_static_hashes"] = hashes
 
@@ -76,6 +107,9 @@ def init_app(app: Flask) -> None:
         if request.endpoint == "static":
             filename = (request.view_args or {}).get("filename", "")
             current = hashes.get(filename)
+            response.headers["Vary"] = (
+                "Accept-Encoding"  # not HX-Request or Cookie: a file is a file
+            )
             if response.status_code in (200, 304) and current and request.args.get("v") == current:
                 response.headers["Cache-Control"] = IMMUTABLE
             else:

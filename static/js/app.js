@@ -30,7 +30,20 @@
       if (url.origin === location.origin) urls.push(url.pathname + url.search);
     });
     navigator.serviceWorker.ready.then(function (registration) {
-      if (registration.active) registration.active.postMessage({type: "keep", urls: urls});
+      if (!registration.active || !window.caches || !window.MessageChannel) return;
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (event) {
+        var answer = event.data || {};
+        if (!answer.cache || !answer.missing || !answer.missing.length) return;
+        caches.open(answer.cache).then(function (cache) {
+          return Promise.all(answer.missing.map(function (url) {
+            return fetch(url, {cache: "force-cache", credentials: "same-origin"}).then(function (response) {
+              if (response.ok) return cache.put(url, response);
+            }).catch(function () {});
+          }));
+        }).catch(function () {});
+      };
+      registration.active.postMessage({type: "keep", urls: urls}, [channel.port2]);
     }).catch(function () {});
   }
   function whenIdle(work) {

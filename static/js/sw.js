@@ -3,8 +3,8 @@
  * The app shell (CSS, scripts, icons) is kept per build: the server writes a hash of the static
  * files into BUILD, so a deploy installs a new worker and its activation drops the old caches.
  * Installing fetches nothing: once a page is usable it posts the URLs it uses ("keep", from
- * app.js) and the worker stores them then, from the browser's cache (static URLs carry the
- * file's hash and are immutable), so the first visit's download is not competed with.
+ * app.js), the worker answers which it lacks, and the page stores those from the browser's cache
+ * (static URLs carry the file's hash and are immutable): the first visit downloads each file once.
  * htmx requests (HX-Request) are never answered from a cache: a fragment must not become a page.
  * The only page kept is the responder's screen, written by outbox.js after each refresh; it holds
  * the current assignment and nothing older, and signing out deletes it.
@@ -24,39 +24,27 @@ var OFFLINE_PAGE = '<!doctype html><html lang="en"><head><meta charset="utf-8">'
 
 self.addEventListener("install", function () { self.skipWaiting(); });
 
-// A page is usable and names the files it uses: keep those not kept yet (one at a time, so a
-// slow network is not flooded; each normally comes from the browser's own cache).
-function keep(urls) {
+// A page is usable and names the files it uses: the worker answers which of them it lacks, and
+// the page stores those itself (its own fetch is answered by the browser's cache, where the
+// page's load left them: static URLs are immutable; the worker's fetch would download again).
+function missing(urls) {
   return caches.open(STATIC_CACHE).then(function (cache) {
-    return urls.reduce(function (previous, url) {
-      return previous.then(function () {
-        return cache.match(url).then(function (hit) {
-          if (hit) return null;
-          return fetch(url).then(function (response) {
-            if (response.ok) return cache.put(url, response);
-            return null;
-          }).catch(function () { return null; });
-        });
-      });
-    }, Promise.resolve());
-  });
+    return Promise.all(urls.map(function (url) {
+      return cache.match(url).then(function (hit) { return hit ? null : url; });
+    }));
+  }).then(function (found) { return found.filter(Boolean); });
 }
 
 self.addEventListener("message", function (event) {
   var data = event.data || {};
-  if (data.type !== "keep" || !Array.isArray(data.urls)) return;
+  if (data.type !== "keep" || !Array.isArray(data.urls) || !event.ports[0]) return;
   var urls = data.urls.filter(function (url) {
     return typeof url === "string" && (url.indexOf("/static/") === 0 || url === "/favicon.ico");
   });
-  event.waitUntil(keep(urls));
-});
-
-self.addEventListener("activate", function (event) {
-  event.waitUntil(caches.keys().then(function (names) {
-    return Promise.all(names.filter(function (name) {
-      return name.indexOf("heart-static-") === 0 && name !== STATIC_CACHE;
-    }).map(function (name) { return caches.delete(name); }));
-  }).then(function () { return self.clients.claim(); }));
+  var reply = event.ports[0];
+  event.waitUntil(missing(urls).then(function (lacking) {
+    reply.postMessage({cache: STATIC_CACHE, missing: lacking});
+  }));
 });
 
 function offlinePage() {

@@ -69,6 +69,9 @@ def test_static_urls_carry_the_files_hash_and_are_immutable_for_a_year(app, crew
         response = fetch(crew.client, url, **{"Accept-Encoding": BROWSER})
         assert response.status_code == 200, url
         assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable", url
+        # A session cookie that changes must not make the cached file a miss.
+        assert response.headers["Vary"] == "Accept-Encoding", url
+        assert "Set-Cookie" not in response.headers, url
 
 
 def test_scripts_and_styles_are_compressed(crew):
