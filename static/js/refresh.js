@@ -197,6 +197,17 @@
     }
   });
 
+  // A tap's answer replaces part of a region (the card's buttons and team bar): the region's
+  // own version follows the newest one it now shows.
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("[hx-get][data-team-version]").forEach(function (region) {
+      var newest = versionShown(region);
+      if (newest > Number(region.getAttribute("data-team-version"))) {
+        region.setAttribute("data-team-version", String(newest));
+      }
+    });
+  });
+
   // After every swap: a region never stays behind the newest event the page received.
   document.addEventListener("htmx:load", function (event) {
     var elt = event.detail.elt;
