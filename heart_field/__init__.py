@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sql_errors
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, alerts, cli, headers, live, logs, pwa, settings
+from . import access, alerts, cli, delivery, headers, live, logs, pwa, settings
 from .auth import idle
 from .config import INSTANCE_DIR, Config
 from .domain import dates
@@ -90,6 +90,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
 
     pwa.init_app(app)
+    delivery.init_app(app)
     live.init_app(app)
     alerts.init_app(app)
 

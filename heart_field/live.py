@@ -50,15 +50,20 @@ def init_app(app: Flask) -> None:
 
 
 def _payload(event: StatusEvent, call_sign: str) -> str:
-    """What a client needs to know something changed: no personal details."""
-    return json.dumps(
-        {
-            "team": call_sign,
-            "action": event.action,
-            "status": event.to_status,
-            "incident": event.incident_id,
-        }
-    )
+    """What a client needs to know something changed: no personal details. A status change
+    carries the team's row version it made, so a screen that already shows that version
+    (its own tap's answer) need not fetch it again."""
+    from .domain.status import Action
+
+    payload = {
+        "team": call_sign,
+        "action": event.action,
+        "status": event.to_status,
+        "incident": event.incident_id,
+    }
+    if event.action in {action.value for action in Action}:
+        payload["version"] = event.team_version
+    return json.dumps(payload)
 
 
 def format_event(event: StatusEvent, call_sign: str) -> str:

@@ -83,6 +83,8 @@ def _tiles(teams, assignments, now) -> list[TeamTile]:
 
 
 def _board(status_code=200, intake_form=None, notice=None, place_forms=None, elsewhere_forms=None):
+    # The cursor is read before what the board shows: every event up to it is on the board.
+    cursor = feed.latest_cursor(db.session)
     now = utcnow()
     units = shifts.open_units(db.session)
     teams = [t for t in units if t.status != TeamStatus.OFF_DUTY]
@@ -132,7 +134,7 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
         new_place_form=lambda: PlaceForm(formdata=None),
         new_elsewhere_form=lambda: ElsewhereForm(formdata=None),
         can_dispatch=current_user.role == Role.DISPATCHER,
-        cursor=feed.latest_cursor(db.session),
+        cursor=cursor,
         city_bounds=settings.dispatching().city_limits.bounds,
         decline_labels=DECLINE_REASONS,
         other_responders=intake.OTHER_RESPONDERS,

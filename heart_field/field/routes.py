@@ -16,6 +16,7 @@ from ..htmx import is_partial, render_page
 from ..models import Incident, Role, StatusEvent, TeamStatus, utcnow
 from .backup_state import backup_state
 from .forms import BackupForm, DeclineForm, OutcomeForm, TapFields, TapForm
+from .freshness import conditional_card
 
 bp = Blueprint("field", __name__, url_prefix="/field")
 
@@ -61,6 +62,8 @@ def _screen(status_code=200, notice=None, form=None, panel=None):
 
     if current_user.open_shift is None:
         return start_screen(status_code, notice)
+    # Read before what the card shows, so every event up to it is on the card (live.js).
+    cursor = feed.latest_cursor(db.session)
     team = load_team_of(current_user)
     assignment = status.current_assignment(db.session, team.id)
     backup = backup_state(db.session, team.id, assignment)
@@ -78,8 +81,7 @@ def _screen(status_code=200, notice=None, form=None, panel=None):
         notice=notice or _kept_notice(team),
         form=form,
         backup=backup,
-        # The feed's cursor is for the full page's stream; the card alone does not show it.
-        cursor=None if is_partial() else feed.latest_cursor(db.session),
+        cursor=cursor,
         **handoff_context(current_user, team),
     )
 
@@ -182,6 +184,7 @@ def index():
 
 @bp.route("/card")
 @roles(Role.RESPONDER)
+@conditional_card
 def card():
     """The card alone, for the screen's refresh."""
     return _screen()

@@ -19,63 +19,36 @@
     }
   });
 
-  // A refresh replaces the region's forms with the server's. While someone is using one (a
-  // list open, a field focused, another team chosen, an address half typed) it waits, up to
-  // HOLD_EDIT_MS, and comes as soon as they leave that form (regions the feed does not refresh:
-  // at their next tick).
-  var HOLD_EDIT_MS = 30000;
-  var heldSince = {};  // region id -> when a refresh was first held for it
-  function initialChoice(select) {
-    var options = select.options;
-    for (var i = 0; i < options.length; i++) if (options[i].defaultSelected) return options[i].value;
-    return options.length ? options[0].value : "";
-  }
-  function changed(form) {
-    return Array.prototype.some.call(form.elements, function (field) {
-      if (field.type === "hidden") return false;
-      if (field.tagName === "SELECT") return field.value !== initialChoice(field);
-      return "defaultValue" in field && field.value !== field.defaultValue;
+  // Once the page is usable, the service worker keeps the files this page uses for opening
+  // offline. They come from the browser's cache (static URLs are versioned and immutable), so
+  // this costs no download and never competes with the first load.
+  function keepForOffline() {
+    if (!navigator.serviceWorker) return;
+    var urls = [];
+    document.querySelectorAll("script[src], link[rel=stylesheet], link[rel=manifest], link[rel=icon]").forEach(function (el) {
+      var url = new URL(el.src || el.href, location.href);
+      if (url.origin === location.origin) urls.push(url.pathname + url.search);
     });
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (!registration.active || !window.caches || !window.MessageChannel) return;
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (event) {
+        var answer = event.data || {};
+        if (!answer.cache || !answer.missing || !answer.missing.length) return;
+        caches.open(answer.cache).then(function (cache) {
+          return Promise.all(answer.missing.map(function (url) {
+            return fetch(url, {cache: "force-cache", credentials: "same-origin"}).then(function (response) {
+              if (response.ok) return cache.put(url, response);
+            }).catch(function () {});
+          }));
+        }).catch(function () {});
+      };
+      registration.active.postMessage({type: "keep", urls: urls}, [channel.port2]);
+    }).catch(function () {});
   }
-  function inUse(region) {
-    var active = document.activeElement;
-    var form = active && active.closest && active.closest("form");
-    if (!form || !region.contains(form)) return false;
-    return active.matches("select, textarea, input:not([type=hidden])") || changed(form);
+  function whenIdle(work) {
+    if (window.requestIdleCallback) requestIdleCallback(work, {timeout: 5000}); else setTimeout(work, 1000);
   }
-  function holdForUse(region) {
-    if (!inUse(region)) {
-      delete heldSince[region.id];
-      return false;
-    }
-    if (!(region.id in heldSince)) heldSince[region.id] = Date.now();
-    return Date.now() - heldSince[region.id] < HOLD_EDIT_MS;
-  }
-  document.addEventListener("focusout", function () {
-    setTimeout(function () {  // once focus has landed where it is going
-      Object.keys(heldSince).forEach(function (id) {
-        var region = document.getElementById(id);
-        if (region && !inUse(region)) {
-          delete heldSince[id];
-          htmx.trigger(region, "sse:feed");
-        }
-      });
-    }, 0);
-  });
-
-  function isRefresh(elt, config) {  // a region's own polled (or feed-driven) GET
-    return !!(elt && elt.getAttribute && /every /.test(elt.getAttribute("hx-trigger") || "") &&
-              config && config.verb === "get");
-  }
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    if (isRefresh(event.detail.elt, event.detail.requestConfig) && holdForUse(event.detail.elt)) {
-      event.preventDefault();
-    }
-  });
-  // The same for a refresh that left before the use began.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    if (isRefresh(event.detail.elt, event.detail.requestConfig) && holdForUse(event.detail.elt)) {
-      event.detail.shouldSwap = false;
-    }
-  });
+  if (document.readyState === "complete") whenIdle(keepForOffline);
+  else window.addEventListener("load", function () { whenIdle(keepForOffline); });
 })();

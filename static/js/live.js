@@ -1,15 +1,19 @@
-/* Live updates: the feed over Server-Sent Events (htmx SSE extension), polling as the fallback,
-   and a sound and vibration for what needs attention now. No inline script: strict CSP holds. */
+/* Live updates: the feed over Server-Sent Events (htmx SSE extension), the connection in words
+   (Live, Reconnecting, Offline · updated HH:MM), and a sound and vibration for what needs
+   attention now. When regions refresh is refresh.js's decision; this file tells it which feed
+   events the page has received and whether the stream is up. No inline script: strict CSP. */
 (function () {
   "use strict";
 
   var lastEventId = null;
   var received = [];  // ids of the feed events this page has heard, in order
+  var recent = [];    // the latest of them as {id, team, version}, for refresh.js
+  var KEEP_EVENTS = 500;
   var connected = false;
-  var lastRefresh = Date.now();
-  // While the stream is open, polled regions skip their timer, except this often (time-outs and
-  // "minutes ago" still move on a quiet shift).
-  var QUIET_REFRESH_MS = 20000;
+  var RECONNECT_GAP_MS = 3000;  // a longer gap than the stream's routine reconnect
+  var GRACE_MS = 5000;  // a stream reconnecting for less than this still counts as up
+  var lastHeard = null;  // when the server was last heard from (stream or any answer)
+  var lostAt = null;     // when the stream or the network went away
 
   // The extension makes a new EventSource after the old one closed for good (a server error,
   // say); the browser's own reconnects keep Last-Event-ID, but a new EventSource starts blank.
@@ -20,14 +24,29 @@
     }
     var source = new EventSource(url, { withCredentials: true });
     source.addEventListener("feed", function (event) {
-      if (event.lastEventId) {
-        lastEventId = event.lastEventId;
-        received.push(Number(event.lastEventId));
-      }
+      heard();
+      if (!event.lastEventId) return;
+      lastEventId = event.lastEventId;
+      received.push(Number(event.lastEventId));
+      var data = {};
+      try { data = JSON.parse(event.data); } catch (e) { /* the id is enough */ }
+      recent.push({id: Number(event.lastEventId), team: data.team, version: data.version});
+      if (recent.length > KEEP_EVENTS) recent.shift();
     });
     return source;
   };
 
+  // ---- The connection, in words: the board's line (#live-state) and the phone's (#connection).
+  function heard() {
+    lastHeard = new Date();
+  }
+  function clock(date) {
+    var line = document.getElementById("connection");
+    var zone = line && line.getAttribute("data-timezone");
+    var options = {hour: "2-digit", minute: "2-digit", hourCycle: "h23"};
+    if (zone) options.timeZone = zone;
+    try { return date.toLocaleTimeString([], options); } catch (e) { delete options.timeZone; return date.toLocaleTimeString([], options); }
+  }
   function showState(state, words) {
     document.body.setAttribute("data-live", state);
     var label = document.getElementById("live-state");
@@ -35,26 +54,38 @@
       label.setAttribute("data-state", state);
       label.textContent = words;
     }
+    var line = document.getElementById("connection");
+    if (line) {
+      var text = {open: "Live", polling: "Reconnecting", offline: "Offline"}[state] || "Connecting";
+      var since = lastHeard && state !== "open" ? " · updated " + clock(lastHeard) : "";
+      line.setAttribute("data-state", state);
+      if (line.textContent !== text + since) line.textContent = text + since;
+    }
+  }
+  function lost() {
+    connected = false;
+    if (lostAt === null) lostAt = Date.now();
+    if (!navigator.onLine) showState("offline", "Offline: changes will show when the signal returns");
+    else showState("polling", "Live updates interrupted: refreshing every few seconds");
   }
   document.addEventListener("htmx:sseOpen", function () {
+    // Back after a real gap (not the stream's routine reconnect): every region catches up,
+    // at the cost of a 304 where nothing changed. The stream itself resumes from Last-Event-ID.
+    var gap = lostAt !== null && Date.now() - lostAt > RECONNECT_GAP_MS;
     connected = true;
+    lostAt = null;
+    heard();
     showState("open", "Live");
+    if (gap && window.HeartRefresh) window.HeartRefresh.requestAll("reconnect");
   });
-  document.addEventListener("htmx:sseError", function () {
-    connected = false;
-    showState("polling", "Live updates interrupted: refreshing every few seconds");
+  document.addEventListener("htmx:sseError", lost);
+  window.addEventListener("offline", lost);
+  window.addEventListener("online", function () {
+    if (!connected) showState("polling", "Reconnecting to live updates");
   });
-
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var elt = event.detail.elt;
-    if (event.defaultPrevented || !elt || !elt.hasAttribute || !elt.hasAttribute("data-poll-fallback")) return;
-    var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
-    var fromFeed = trigger && typeof trigger.type === "string" && trigger.type.indexOf("sse:") === 0;
-    if (!fromFeed && connected && Date.now() - lastRefresh < QUIET_REFRESH_MS) {
-      event.preventDefault();
-      return;
-    }
-    document.body.setAttribute("data-refreshed-by", fromFeed ? "feed" : "timer");
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.status > 0) heard();
   });
 
   // Sound (Web Audio: no file to fetch) once the page has had a tap or key press, as browsers require.
@@ -92,7 +123,12 @@
     unlock: function () { unlock(); return audio; },  // call inside a tap (alerts.js)
     soundReady: function () { return !!audio && audio.state === "running"; },
     lastEventId: function () { return lastEventId; },
-    received: function () { return received.slice(); }
+    received: function () { return received.slice(); },
+    events: function () { return recent.slice(); },
+    // Up, or reconnecting for a moment (streams end and resume routinely): polling waits.
+    connected: function () {
+      return connected || (navigator.onLine && lostAt !== null && Date.now() - lostAt < GRACE_MS);
+    }
   };
 
   // What has been announced already, so a refresh that shows the same thing stays quiet.
@@ -117,14 +153,9 @@
       seen[key] = true;
     }
   }
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var elt = event.detail.elt;
-    if (elt && elt.hasAttribute && elt.hasAttribute("data-poll-fallback")) lastRefresh = Date.now();
+  document.addEventListener("htmx:afterSwap", function () {
     var target = document.getElementById("field-card") || document.getElementById("board");
-    if (target) {
-      lastRefresh = Date.now();
-      announce(target, false);
-    }
+    if (target) announce(target, false);
   });
   announce(document, true);
 })();

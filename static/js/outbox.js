@@ -1,11 +1,15 @@
-/* The offline outbox: status taps and outcomes made without a network wait in IndexedDB.
+/* The outbox: status taps and outcomes that have not reached the server wait in IndexedDB.
  *
- * A tap made while offline (or that fails to reach the server) is stored with its client UUID
- * and device time, shown as "Queued", and the screen moves on to the next step the card
- * carries (each step expects the version its predecessor will produce). When the network
- * returns the queue is sent in order, one request at a time, across tabs (Web Locks); each item
- * ends "Sent" or "Not applied: <reason>", and once one is refused the rest of that chain is not
- * sent. The server applies each UUID once, so sending an item twice is harmless.
+ * A tap goes to the outbox when it is made offline, when it meets no answer (a dropped
+ * connection), a server fault (5xx) or no answer within the deadline (data-deadline on
+ * #outbox, HEART_TAP_DEADLINE_SECONDS). It is stored with its client UUID and device time,
+ * shown as "Waiting to send", and the screen moves on to the next step the card carries (each
+ * step expects the version its predecessor will produce). The queue is sent in order, one
+ * request at a time, across tabs (Web Locks), when the signal returns and on a backoff timer
+ * (2 s doubling to a minute); each item ends "Sent", or "Not applied: <reason>" when the server
+ * refuses it (a 4xx), and once one is refused the rest of that chain is not sent. A late answer
+ * to a tap that passed its deadline settles its item the same way. The server applies each
+ * UUID once, so a tap sent again after its answer was lost is harmless.
  */
 (function () {
   "use strict";
@@ -16,6 +20,12 @@
   var dbPromise = null;
   var unsentHere = 0;  // queued items for the team on this screen
   var sending = false;
+  var inFlight = {};   // uuid -> true while the tap's own request (past its deadline) is open
+  var retryDelay = 0;  // ms until the next try after a failed one (0: none planned)
+  var retryTimer = null;
+  var FIRST_RETRY_MS = 2000;
+  var MAX_RETRY_MS = 60000;
+  var LATE_ANSWER_MS = 45000;  // a tap's own request is given up after this
 
   function openDb() {
     if (!dbPromise) {
@@ -52,12 +62,27 @@
   function csrfToken() {
     try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
   }
+  function outboxSetting(name) {
+    var list = document.getElementById("outbox");
+    return list ? list.getAttribute("data-" + name) : null;
+  }
+  // Device times in HEART_TIMEZONE, like every other time on the screen.
   function clock(iso) {
-    return new Date(iso).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
+    var options = {hour: "2-digit", minute: "2-digit", hourCycle: "h23"};
+    var zone = outboxSetting("timezone");
+    if (zone) options.timeZone = zone;
+    try { return new Date(iso).toLocaleTimeString([], options); } catch (e) {
+      delete options.timeZone;
+      return new Date(iso).toLocaleTimeString([], options);
+    }
+  }
+  function deadlineMs() {
+    var seconds = Number(outboxSetting("deadline"));
+    return seconds > 0 ? seconds * 1000 : 7000;
   }
 
   // ---- The list on screen -------------------------------------------------------------------
-  var STATE_TEXT = {queued: "Queued", synced: "Sent", refused: "Not applied"};
+  var STATE_TEXT = {queued: "Waiting to send", synced: "Sent", refused: "Not applied"};
 
   function render() {
     var list = document.getElementById("outbox");
@@ -158,10 +183,24 @@
       el.hidden = !(el.classList.contains("step") && Number(el.dataset.step) === index);
     });
     var pill = c.querySelector(".team-bar .status");
-    if (done && pill && done.dataset.statusAfter) {
-      pill.textContent = done.dataset.statusAfter + " (queued)";
-      pill.classList.add("status-queued");
-    }
+    if (done && pill && done.dataset.statusAfter) showQueuedStatus(pill, done.dataset.statusAfter);
+  }
+
+  // A status not yet confirmed by the server looks the same whatever the status: outlined,
+  // with a clock, and says so in words.
+  function showQueuedStatus(pill, statusAfter) {
+    pill.textContent = "";
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 16 16");
+    svg.setAttribute("class", "queued-clock");
+    svg.setAttribute("aria-hidden", "true");
+    var face = document.createElementNS(svg.namespaceURI, "circle");
+    face.setAttribute("cx", "8"); face.setAttribute("cy", "8"); face.setAttribute("r", "6.5");
+    var hands = document.createElementNS(svg.namespaceURI, "path");
+    hands.setAttribute("d", "M8 4v4l2.5 2");
+    svg.append(face, hands);
+    pill.append(svg, document.createTextNode(statusAfter + " · waiting to send"));
+    pill.classList.add("status-queued");
   }
 
   // After a reload, walk the card past the steps whose taps are still waiting.
@@ -196,6 +235,7 @@
       return queued.reduce(function (previous, item) {
         return previous.then(function (go) {
           if (!go) return false;
+          if (inFlight[item.uuid]) return false;  // its own request may still answer: wait for it
           if (chainBroken && !item.first) {
             item.state = "refused";
             item.reason = "the tap before it was not applied, so it was not sent.";
@@ -211,7 +251,7 @@
               sent = true;
               return saveItem(item).then(function () { return true; });
             }
-            if (response.status === 409 || response.status === 422) {
+            if (refusal(response.status)) {
               return response.text().then(function (html) {
                 item.state = "refused";
                 item.reason = reasonFrom(html);
@@ -220,27 +260,46 @@
                 return saveItem(item).then(function () { return true; });
               });
             }
-            return false;  // locked, signed out or a server fault: keep it and try later
+            return false;  // a server fault, locked or signed out: keep it and try later
           }, function () { return false; });  // no network after all
         });
       }, Promise.resolve(true)).then(function () { return sent; });
     });
   }
 
+  // The server refused the tap for good: a 4xx, except those that say "not now" (signed out,
+  // locked, expired form, too many requests), after which the tap waits and is sent again.
+  function refusal(status) {
+    return status >= 400 && status < 500 && [401, 403, 408, 429].indexOf(status) < 0;
+  }
+
   function sync() {
     if (sending || !navigator.onLine || !card()) return Promise.resolve();
     sending = true;
+    clearTimeout(retryTimer);
+    retryTimer = null;
     var run = function () { return sendAll(); };
     var locked = navigator.locks ? navigator.locks.request("heart-outbox", run) : run();
     return locked.then(function (sent) {
       return render().then(function () {
+        if (sent) retryDelay = 0;
         if (sent && unsentHere > 0) {
           setTimeout(sync, 0);  // tapped again while these were being sent
-        } else if (sent && window.htmx) {
-          htmx.ajax("GET", card().getAttribute("hx-get") || "/field/card", {target: "#field-card", swap: "outerHTML"});
+        } else if (unsentHere > 0) {
+          retryLater();
+        } else if (sent && window.HeartRefresh) {
+          window.HeartRefresh.request(card(), "outbox-sent");
         }
       });
     }).finally(function () { sending = false; });
+  }
+
+  // After a failed try: again in 2 s, 4 s, 8 s ... up to a minute (sooner when the signal returns).
+  function retryLater() {
+    if (retryTimer) return;
+    retryDelay = Math.min(retryDelay ? retryDelay * 2 : FIRST_RETRY_MS, MAX_RETRY_MS);
+    var wait = retryDelay * (0.8 + Math.random() * 0.4);
+    retryTimer = setTimeout(function () { retryTimer = null; sync(); }, wait);
   }
 
   // ---- The screen copy kept for opening offline ---------------------------------------------
@@ -331,32 +390,77 @@
     if (opener) opener.closest(".step").hidden = false;
   });
 
+  function tapForm(elt) { return elt && elt.closest ? elt.closest("form[data-outbox]") : null; }
+  // The element that made the request: beforeSwap is fired on the target, and afterRequest on
+  // the nearest connected ancestor once the answer has replaced the form.
+  function requester(detail) { return (detail.requestConfig && detail.requestConfig.elt) || detail.elt; }
+  var deadlines = {};  // uuid -> timer of a tap waiting for its answer
+
+  // The card keeps the walked-ahead screen while taps wait, its form while a tap's answer is
+  // on its way (a refresh would detach the form the answer belongs to), and an open panel
+  // while it is used. refresh.js asks before every refresh, and before swapping one in.
+  if (window.HeartRefresh) {
+    window.HeartRefresh.holdWhile("outbox", function (region) {
+      return region === card() && (unsentHere > 0 || panelOpen() ||
+        Object.keys(deadlines).length > 0 || Object.keys(inFlight).length > 0);
+    });
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (tapForm(event.detail.elt)) event.detail.timeout = LATE_ANSWER_MS;
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
-    if (elt === card() && event.detail.requestConfig.verb === "get") {
-      // Keep the walked-ahead screen while taps wait, and an open panel while it is used.
-      if (unsentHere > 0 || !navigator.onLine || panelOpen()) event.preventDefault();
-      return;
-    }
     var backup = elt.closest && elt.closest("form[data-outbox-first]");
     if (backup && !navigator.onLine) {
       event.preventDefault();
       queueBackup(backup).then(sync);
       return;
     }
-    var form = elt.closest && elt.closest("form[data-outbox]");
-    if (form && (!navigator.onLine || unsentHere > 0)) {
+    var form = tapForm(elt);
+    if (!form) return;
+    if (!navigator.onLine || unsentHere > 0) {
       event.preventDefault();
       queue(form).then(sync);
+      return;
     }
+    // No answer within the deadline: the tap waits in the outbox, and its answer, if it comes,
+    // settles it there.
+    var uuid = form.querySelector('input[name="client_uuid"]').value;
+    deadlines[uuid] = setTimeout(function () {
+      delete deadlines[uuid];
+      inFlight[uuid] = true;
+      document.body.setAttribute("data-tap-deadline", "passed");
+      queue(form);
+    }, deadlineMs());
   });
 
-  // A refresh that left before a panel was opened (or a tap queued) must not close it on
-  // arrival: the responder may already be choosing the disposition.
+  // A late answer is not swapped in (the screen has moved on without it).
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var config = event.detail.requestConfig;
-    if (event.detail.elt === card() && config && config.verb === "get" && (unsentHere > 0 || panelOpen())) {
-      event.detail.shouldSwap = false;
+    var form = tapForm(requester(event.detail));
+    var uuidField = form && form.querySelector('input[name="client_uuid"]');
+    if (uuidField && inFlight[uuidField.value]) event.detail.shouldSwap = false;
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = tapForm(requester(event.detail));
+    var uuidField = form && form.querySelector('input[name="client_uuid"]');
+    if (!uuidField) return;
+    var uuid = uuidField.value;
+    var xhr = event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    clearTimeout(deadlines[uuid]);
+    delete deadlines[uuid];
+    if (inFlight[uuid]) {
+      delete inFlight[uuid];
+      settleLate(uuid, status, xhr);
+      return;
+    }
+    if (status === 0 || status >= 500) {
+      queue(form).then(retryLater);  // no answer, or a server fault: keep it and try again
+    } else if (refusal(status) && status !== 409 && status !== 422) {
+      showRefusal(xhr);  // 409 and 422 answers are the card itself, swapped in with the reason
     }
   });
 
@@ -370,12 +474,44 @@
     if (rendered && Number(rendered[1]) < Number(shown.dataset.teamVersion)) event.detail.shouldSwap = false;
   });
 
+  // Backup asked for as the signal drops: it waits first in line (taps: htmx:afterRequest).
   document.addEventListener("htmx:sendError", function (event) {
     var backup = event.detail.elt.closest && event.detail.elt.closest("form[data-outbox-first]");
-    if (backup) { queueBackup(backup); return; }
-    var form = event.detail.elt.closest && event.detail.elt.closest("form[data-outbox]");
-    if (form) queue(form);
+    if (backup) queueBackup(backup);
   });
+
+  // The answer to a tap that passed its deadline, now in the outbox.
+  function settleLate(uuid, status, xhr) {
+    withStore("readwrite", function (store) {
+      store.index("uuid").get(uuid).onsuccess = function (e) {
+        var item = e.target.result;
+        if (!item || item.state !== "queued") return;
+        if (status >= 200 && status < 300) {
+          item.state = "synced";
+        } else if (refusal(status)) {
+          item.state = "refused";
+          item.reason = reasonFrom(xhr.responseText || "");
+        } else {
+          return;  // no answer after all: it stays waiting
+        }
+        store.put(item);
+      };
+    }).then(render).then(sync).then(function () {
+      if (unsentHere === 0 && window.HeartRefresh) window.HeartRefresh.request(card(), "late-answer");
+    });
+  }
+
+  function showRefusal(xhr) {
+    var notices = card() && card().querySelector(".notices");
+    if (!notices) return;
+    var reason = "";
+    try { reason = JSON.parse(xhr.responseText).message; } catch (e) { reason = reasonFrom(xhr.responseText || ""); }
+    var p = document.createElement("p");
+    p.className = "notice notice-refused";
+    p.textContent = "Not applied: " + (reason || "the server refused it.");
+    notices.textContent = "";
+    notices.append(p);
+  }
 
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
@@ -385,7 +521,7 @@
     }
   });
 
-  window.addEventListener("online", function () { render().then(sync); });
+  window.addEventListener("online", function () { retryDelay = 0; render().then(sync); });
   window.addEventListener("offline", render);
 
   window.HeartOutbox = {
@@ -423,7 +559,6 @@
       return render();
     }).then(sync);
     watchPosition();
-    setInterval(function () { if (unsentHere > 0) sync(); }, 15000);
   }
   start();
 })();

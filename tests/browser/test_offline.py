@@ -113,7 +113,7 @@ def go_offline_and_tap_en_route_and_on_scene(context, page):
     expect(queued).to_have_count(2)
     expect(queued.nth(0)).to_contain_text("En route")
     expect(queued.nth(1)).to_contain_text("On scene")
-    expect(queued.nth(1)).to_contain_text("Queued")
+    expect(queued.nth(1)).to_contain_text("Waiting to send")
     return outbox_items(page)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from heart_field import create_app
 from heart_field.config import TestConfig
-from heart_field.domain import feed, status
+from heart_field.domain import feed, signals, status
 from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import Role, StatusEvent, Team, utcnow
@@ -58,10 +58,26 @@ def test_a_status_change_reaches_a_connected_client(board, team, incident):
         (
             event.id,
             "feed",
-            {"team": "CR-1", "action": "assign", "status": "assigned", "incident": incident.id},
+            {
+                "team": "CR-1",
+                "action": "assign",
+                "status": "assigned",
+                "incident": incident.id,
+                "version": event.team_version,
+            },
         )
     ]
     response.close()
+
+
+def test_only_a_status_change_carries_the_version_it_made(board, team, incident):
+    """A phone skips the refresh for a version it already shows; a backup signal leaves the
+    version as it was, so it must not look like one."""
+    assigned = tap(team, Action.ASSIGN, incident_id=incident.id)
+    backup = signals.record(db.session, reload(team), signals.BACKUP, None, str(uuid.uuid4()))
+    messages = {m[0]: m[2] for m in parse(board.get(f"/live/events?after={assigned.id - 1}").text)}
+    assert messages[assigned.id]["version"] == reload(team).version
+    assert "version" not in messages[backup.id]
 
 
 def test_resume_with_last_event_id_replays_what_was_missed_in_order(board, team, incident):

@@ -2,7 +2,6 @@
 
 import json
 import struct
-from pathlib import Path
 
 from heart_field.pwa import static_build_id
 
@@ -60,7 +59,7 @@ def test_manifest_is_installable_with_real_icons(client):
 
 def test_every_page_links_the_manifest_and_icons(client):
     page = client.get("/login").text
-    assert 'rel="manifest" href="/static/manifest.webmanifest"' in page
+    assert 'rel="manifest" href="/static/manifest.webmanifest?v=' in page
     assert 'rel="icon" href="/favicon.ico"' in page
 
 
@@ -70,11 +69,11 @@ def test_favicon_is_an_icon(client):
     assert response.data[:4] == b"\x00\x00\x01\x00"  # ICO header
 
 
-def test_worker_precaches_only_files_that_exist(app, client):
-    """A shell file that 404s would stop the worker installing at all."""
+def test_worker_fetches_nothing_while_installing(client):
+    """The first visit's download is the page's own: the worker keeps files only when a usable
+    page names them (a "keep" message from app.js), and only files under /static/."""
     source = client.get("/sw.js").text
-    shell = json.loads(source.split("var SHELL = ", 1)[1].split(";", 1)[0])
-    for url in shell:
-        assert fetch(client, url).status_code == 200, url
-    static = Path(app.static_folder)
-    assert (static / "js" / "outbox.js").exists() and (static / "js" / "device.js").exists()
+    install = source.split('addEventListener("install"', 1)[1].split("});", 1)[0]
+    assert "fetch" not in install and "addAll" not in install
+    assert 'data.type !== "keep"' in source
+    assert 'url.indexOf("/static/") === 0' in source
