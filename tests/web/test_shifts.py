@@ -218,7 +218,17 @@ def test_intake_recommends_the_full_crew_over_a_short_one_nearby(app):
     for name, discipline in (("b", "clinician"), ("c", "peer_support"), ("d", "emt")):
         shifts.start_shift(db.session, make_user(name, Role.RESPONDER, full, discipline), full)
     call = IncidentInput("D90", "welfare_check", 2, lat=35.994 - 0.5 / 111, lon=-78.8986)
-    assert intake.create_incident(db.session, call, actor=None).recommended_team.call_sign == "CR-2"
+    assert (
+        intake.create_incident(
+            db.session, call, None, app.extensions["heart_geo"]
+        ).recommended_team.call_sign
+        == "CR-2"
+    )
     shifts.log_off(db.session, reload(full), None)  # now the short crew is the only one
     call = IncidentInput("D91", "welfare_check", 2, lat=35.994 - 0.5 / 111, lon=-78.8986)
-    assert intake.create_incident(db.session, call, actor=None).recommended_team.call_sign == "CR-1"
+    assert (
+        intake.create_incident(
+            db.session, call, None, app.extensions["heart_geo"]
+        ).recommended_team.call_sign
+        == "CR-1"
+    )
