@@ -14,10 +14,11 @@
   document.addEventListener("pointerdown", fill, true);
   document.addEventListener("focusin", fill);
 
-  // A new overdue call or an urgent update left unacknowledged rings once (live.js's sound).
+  // A new overdue call or an urgent update left unacknowledged rings once (live.js's sound);
+  // backup, welfare and accept alerts are live.js's own.
   var seen = {};
   function announce(first) {
-    var alerts = document.querySelectorAll("#call-alerts [data-alert]");
+    var alerts = document.querySelectorAll("#call-alerts [data-alert='overdue'], #call-alerts [data-alert='note']");
     for (var i = 0; i < alerts.length; i++) {
       var key = alerts[i].getAttribute("data-alert") + ":" +
         (alerts[i].getAttribute("data-incident") || alerts[i].getAttribute("data-note"));
