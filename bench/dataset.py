@@ -162,6 +162,7 @@ def add_load_teams(url: str, count: int, calls_each: list[int]) -> list[LoadTeam
             team = Team(
                 call_sign=call_sign,
                 unit_type=UnitType.COMMUNITY_RESPONSE.value,
+                status=TeamStatus.AVAILABLE.value,  # on duty: the load works a shift
                 last_lat=35.99,
                 last_lon=-78.9,
                 position_at=now,

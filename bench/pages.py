@@ -149,6 +149,7 @@ def measure_taps(url: str, team: LoadTeam, cycles: int) -> list[TapCost]:
             counted.client(username),
             counted.client("dispatch"),
         )
+        phone.get("/field/")  # the first visit joins the home unit's crew (a shift)
         card = phone.get("/field/card", headers={"HX-Request": "true"}).get_data(as_text=True)
         for cycle in range(cycles + 1):
             for _ in range(5):
@@ -175,7 +176,10 @@ def measure_taps(url: str, team: LoadTeam, cycles: int) -> list[TapCost]:
                     expected = 200
                 took, statements, answer = counted.timed(request)
                 if answer.status_code != expected:
-                    raise RuntimeError(f"{action} answered {answer.status_code}")
+                    raise RuntimeError(
+                        f"{action} answered {answer.status_code}: "
+                        f"{answer.get_data(as_text=True)[-1500:]}"
+                    )
                 if cycle:
                     times[action].append(took)
                     counts[action].append(statements)

@@ -47,7 +47,11 @@ def run(rounds: int, devices: int, database_url: str | None) -> dict:
         db.drop_all()
         db.create_all()
         team = Team(
-            call_sign="CR-1", unit_type="community_response", last_lat=35.99, last_lon=-78.9
+            call_sign="CR-1",
+            unit_type="community_response",
+            status="available",  # on duty
+            last_lat=35.99,
+            last_lon=-78.9,
         )
         db.session.add(team)
         db.session.commit()
