@@ -137,7 +137,9 @@ def _invalid(error: eido.EidoError) -> ApiError:
         "with the same `$id` (200), through the same intake as `POST /incidents`: the "
         "location is geofenced and the call routed. The PIDF-LO location is read without "
         "any DOCTYPE or entity, and a location by reference is kept but never fetched; a "
-        "document that cannot be read answers 422 naming the part. Unknown fields are kept. "
+        "document that cannot be read answers 422 naming the part. Each `notesComponent` "
+        "entry becomes a call note once per `$id` (its HTML as plain text, cut to 2,000 "
+        "characters; urgent with a `cautionReference`). Unknown fields are kept. "
         "409 when the CAD reference belongs to a call not taken in as EIDO, or when the "
         "document is older (`lastUpdateTimeStamp`) than the one already taken in."
     ),
@@ -252,8 +254,9 @@ def _keep(incident: Incident, call: eido.EidoCall, original: dict, action: str) 
     description=(
         "The incident with HEART's units (emergencyResourceComponent, dispatchComponent), "
         "its status changes (notes), disposition (dispositionComponent, with the NEMSIS "
-        "eDisposition.27 code) and location (PIDF-LO). The callback number, narrative and "
-        "notes are included only when the token may read personal details. Validates "
+        "eDisposition.27 code) and location (PIDF-LO). The callback number, narrative, call "
+        "notes and outcome notes are included only when the token may read personal details. "
+        "Validates "
         "against NENA's EIDO schema (NENA911/EIDO-JSON, Schema/openapi.yaml)."
     ),
 )
