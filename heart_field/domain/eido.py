@@ -544,6 +544,8 @@ def write(record: IncidentRecord, agency: Agency, personal: bool) -> dict:
     original = record.original or {}
     eido_id = original.get("$id") or f"{INCIDENT_URN}heart-{record.id}:{agency.element_id}"
     times = [record.received_at, *(c.occurred_at for c in record.changes)]
+    if personal:
+        times.extend(when for when, _text in record.notes)
     if record.outcome_recorded_at:
         times.append(record.outcome_recorded_at)
     updated = max(times)

@@ -584,6 +584,9 @@ def test_without_read_personal_the_export_has_no_note_text(app):
     assert errors(detailed) == []
     texts = [n["notesActionComments"] for n in detailed["notesComponent"]]
     assert "Gate code 4471." in texts and "Dog in the yard." in texts
+    # The notes, written on import, are the document's latest change (only when shown).
+    assert plain["lastUpdateTimeStamp"] == "2026-11-30T19:00:00Z"  # the call's start
+    assert detailed["lastUpdateTimeStamp"] > plain["lastUpdateTimeStamp"]
 
 
 def test_a_long_html_note_is_cut_to_the_notes_limit_and_an_empty_one_is_skipped(api):
