@@ -166,19 +166,14 @@ def _take_in(write: feed.FeedWrite, call: eido.EidoCall, original: dict) -> tupl
     """Create or update the incident, keep the original and add its new notes: one
     transaction under the feed's lock, so the same note posted twice at once is added once."""
     previous = _latest_document(eido_id=call.eido_id)
+    seen: set[str] = set()  # the note ids of the documents taken in before
     if previous is None:
         incident = _create(call)
-        seen: set[str] = set()
     else:
         incident = _update(previous, call)
-        seen = set().union(
-            *map(
-                eido.note_keys,
-                db.session.scalars(
-                    select(EidoDocument.document).where(EidoDocument.eido_id == call.eido_id)
-                ),
-            )
-        )
+        stored = select(EidoDocument.document).where(EidoDocument.eido_id == call.eido_id)
+        for document in db.session.scalars(stored):
+            seen |= eido.note_keys(document)
     if previous is None or previous.document != original:
         _keep(incident, call, original, "eido_update" if previous else "eido_import")
     ours = _agency().agency_id
