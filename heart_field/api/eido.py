@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, settings
 from ..access import api_token
-from ..domain import eido, intake
+from ..domain import eido, feed, intake, steering
 from ..extensions import db
 from ..models import EidoDocument, Incident, StatusEvent
 from ..models.incidents import DISPOSITIONS
@@ -137,7 +137,9 @@ def _invalid(error: eido.EidoError) -> ApiError:
         "with the same `$id` (200), through the same intake as `POST /incidents`: the "
         "location is geofenced and the call routed. The PIDF-LO location is read without "
         "any DOCTYPE or entity, and a location by reference is kept but never fetched; a "
-        "document that cannot be read answers 422 naming the part. Unknown fields are kept. "
+        "document that cannot be read answers 422 naming the part. Each `notesComponent` "
+        "entry becomes a call note once per `$id` (its HTML as plain text, cut to 2,000 "
+        "characters; urgent with a `cautionReference`). Unknown fields are kept. "
         "409 when the CAD reference belongs to a call not taken in as EIDO, or when the "
         "document is older (`lastUpdateTimeStamp`) than the one already taken in."
     ),
@@ -148,9 +150,43 @@ def import_eido(body: EidoIn):
         call = eido.read(original)
     except eido.EidoError as error:
         raise _invalid(error) from None
+    db.session.commit()  # the feed's lock begins the transaction (feed.writing)
+    try:
+        with feed.writing(db.session) as write:
+            incident, created = _take_in(write, call, original)
+    except IntegrityError:  # the same incident raced in from another request
+        previous = _latest_document(eido_id=call.eido_id)
+        if previous is None:
+            raise
+        return incident_out(db.session.get(Incident, previous.incident_id)), 200
+    return incident_out(incident), 201 if created else 200
+
+
+def _take_in(write: feed.FeedWrite, call: eido.EidoCall, original: dict) -> tuple[Incident, bool]:
+    """Create or update the incident, keep the original and add its new notes: one
+    transaction under the feed's lock, so the same note posted twice at once is added once."""
     previous = _latest_document(eido_id=call.eido_id)
+    seen: set[str] = set()  # the note ids of the documents taken in before
     if previous is None:
-        return _create(call, original)
+        incident = _create(call)
+    else:
+        incident = _update(previous, call)
+        stored = select(EidoDocument.document).where(EidoDocument.eido_id == call.eido_id)
+        for document in db.session.scalars(stored):
+            seen |= eido.note_keys(document)
+    if previous is None or previous.document != original:
+        _keep(incident, call, original, "eido_update" if previous else "eido_import")
+    ours = _agency().agency_id
+    for note in call.notes:
+        # HEART's own notes (an export taken in again) and empty ones are not call notes.
+        if note.key in seen or note.agency == ours or not note.text:
+            continue
+        seen.add(note.key)
+        steering.write_note(write, incident, note.text, note.urgent, actor=None)
+    return incident, previous is None
+
+
+def _update(previous: EidoDocument, call: eido.EidoCall) -> Incident:
     incident = db.session.get(Incident, previous.incident_id)
     if call.last_update and previous.last_update and call.last_update < previous.last_update:
         raise ApiError(
@@ -169,38 +205,26 @@ def import_eido(body: EidoIn):
         intake.revise_incident(
             db.session, incident, data, relocate=moved, geo=settings.dispatching()
         )
-    if previous.document != original:
-        _keep(incident, call, original, "eido_update")
-    db.session.commit()
-    return incident_out(incident), 200
+    return incident
 
 
-def _create(call: eido.EidoCall, original: dict):
+def _create(call: eido.EidoCall) -> Incident:
     if _incident_by_cad(call.cad_number) is not None:
         raise ApiError(
             409,
             "cad_number_conflict",
             f"Call {call.cad_number} was already taken in, not as this EIDO incident.",
         )
-    try:
-        incident = intake.create_incident(
-            db.session,
-            call.incident_input,
-            actor=None,
-            geo=settings.dispatching(),
-            received_at=call.received_at,
-            commit=False,
-        )
-        db.session.flush()
-        _keep(incident, call, original, "eido_import")
-        db.session.commit()
-    except IntegrityError:  # the same incident raced in from another request
-        db.session.rollback()
-        previous = _latest_document(eido_id=call.eido_id)
-        if previous is None:
-            raise
-        return incident_out(db.session.get(Incident, previous.incident_id)), 200
-    return incident_out(incident), 201
+    incident = intake.create_incident(
+        db.session,
+        call.incident_input,
+        actor=None,
+        geo=settings.dispatching(),
+        received_at=call.received_at,
+        commit=False,
+    )
+    db.session.flush()
+    return incident
 
 
 def _keep(incident: Incident, call: eido.EidoCall, original: dict, action: str) -> None:
@@ -225,8 +249,9 @@ def _keep(incident: Incident, call: eido.EidoCall, original: dict, action: str) 
     description=(
         "The incident with HEART's units (emergencyResourceComponent, dispatchComponent), "
         "its status changes (notes), disposition (dispositionComponent, with the NEMSIS "
-        "eDisposition.27 code) and location (PIDF-LO). The callback number, narrative and "
-        "notes are included only when the token may read personal details. Validates "
+        "eDisposition.27 code) and location (PIDF-LO). The callback number, narrative, call "
+        "notes and outcome notes are included only when the token may read personal details. "
+        "Validates "
         "against NENA's EIDO schema (NENA911/EIDO-JSON, Schema/openapi.yaml)."
     ),
 )
@@ -291,4 +316,8 @@ def incident_record(incident: Incident, original: dict | None) -> eido.IncidentR
         outcome_recorded_at=outcome.recorded_at if outcome else None,
         outcome_notes=outcome.notes if outcome else None,
         original=original,
+        notes=[
+            (n.created_at, n.text)
+            for n in steering.notes_of(db.session, [incident.id]).get(incident.id, [])
+        ],
     )

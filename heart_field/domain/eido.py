@@ -21,9 +21,12 @@ What is mapped on the way in:
   registry, APCO ANS 2.103.2 codes) -> our call type where the mapping is clear, else
   ``other`` (the original stays in the stored document and goes out again on export);
   the registry's violent, weapon and medical types set the safety screen;
-* ``incidentCommonPriorityNumber`` (1-3; else ``incidentPriorityInternalText``) -> priority.
+* ``incidentCommonPriorityNumber`` (1-3; else ``incidentPriorityInternalText``) -> priority;
+* ``notesComponent`` -> call notes (:class:`EidoNote`): the HTML5 text as plain text, cut to
+  the notes' limit, urgent when the note has a ``cautionReference``; each note's ``$id`` is
+  taken in once per incident (the stored originals say which were seen).
 
-Everything else (agents, agencies, persons, additional data, notes, cautions, ...) is kept
+Everything else (agents, agencies, persons, additional data, cautions, ...) is kept
 unmapped in the stored original document.
 """
 
@@ -34,6 +37,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Any
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
@@ -41,6 +45,7 @@ from xml.sax.saxutils import escape, quoteattr
 import defusedxml
 from defusedxml.ElementTree import fromstring as parse_xml
 
+from ..models.steering import NOTE_MAX_LENGTH
 from .intake import IncidentInput
 
 EIDO_VERSION = "1.0"
@@ -162,6 +167,16 @@ class Place:
 
 
 @dataclass(frozen=True)
+class EidoNote:
+    """One ``notesComponent`` entry as a call note."""
+
+    key: str  # the note's `$id` (or, without one, a hash of its text): taken in once
+    text: str  # plain text, at most NOTE_MAX_LENGTH characters; "" when it holds none
+    urgent: bool  # it has a cautionReference
+    agency: str | None  # updatedByAgencyReference: HEART's own notes come back on re-import
+
+
+@dataclass(frozen=True)
 class EidoCall:
     """What one EIDO document says about the call, in HEART's terms."""
 
@@ -172,7 +187,7 @@ class EidoCall:
     incident_input: IncidentInput
     incident_type: str | None  # the registry text as sent
     location_references: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=())  # notesComponent texts, for call notes
+    notes: tuple[EidoNote, ...] = field(default=())  # notesComponent, in document order
 
 
 # Reading -----------------------------------------------------------------------------------
@@ -209,10 +224,74 @@ def read(document: Any) -> EidoCall:
         incident_type=incident_type,
         location_references=references,
         notes=tuple(
-            _text(note, "notesActionComments", f"notesComponent[{i}]") or ""
+            _note(note, f"notesComponent[{i}]")
             for i, note in enumerate(_components(document, "notesComponent"))
         ),
     )
+
+
+def _note(note: Mapping, part: str) -> EidoNote:
+    comments = _text(note, "notesActionComments", part) or ""
+    text = plain_text(comments)[:NOTE_MAX_LENGTH].strip()
+    key = note.get("$id")
+    if not isinstance(key, str) or not key.strip():
+        key = "sha256:" + hashlib.sha256(comments.encode()).hexdigest()
+    agency = note.get("updatedByAgencyReference")
+    agency = agency.get("$ref") if isinstance(agency, Mapping) else None
+    return EidoNote(
+        key=key,
+        text=text,
+        urgent=bool(note.get("cautionReference")),
+        agency=agency if isinstance(agency, str) else None,
+    )
+
+
+def note_keys(document: Any) -> set[str]:
+    """The note keys of a stored document (as :func:`read` gives them); a document an older
+    reader kept that no longer reads gives its notes' `$id`s, or nothing."""
+    try:
+        return {note.key for note in read(document).notes}
+    except EidoError:
+        notes = document.get("notesComponent") if isinstance(document, Mapping) else None
+        if not isinstance(notes, list):
+            return set()
+        return {n["$id"] for n in notes if isinstance(n, Mapping) and isinstance(n.get("$id"), str)}
+
+
+class _TextOnly(HTMLParser):
+    BREAKS = frozenset("br p div li tr h1 h2 h3 h4 h5 h6 ul ol table blockquote pre".split())
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.hidden += 1
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def plain_text(html: str) -> str:
+    """EIDO notes are HTML5; HEART shows text only: tags dropped (script and style with their
+    content), entities decoded, block elements as line breaks, spaces and blank lines folded."""
+    parser = _TextOnly()
+    parser.feed(html)
+    parser.close()
+    text = _CONTROL.sub("", "".join(parser.parts).replace("\r\n", "\n").replace("\r", "\n"))
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def cad_reference(eido_id: str) -> str:
@@ -465,6 +544,8 @@ def write(record: IncidentRecord, agency: Agency, personal: bool) -> dict:
     original = record.original or {}
     eido_id = original.get("$id") or f"{INCIDENT_URN}heart-{record.id}:{agency.element_id}"
     times = [record.received_at, *(c.occurred_at for c in record.changes)]
+    if personal:
+        times.extend(when for when, _text in record.notes)
     if record.outcome_recorded_at:
         times.append(record.outcome_recorded_at)
     updated = max(times)

@@ -87,18 +87,26 @@ def add_note(
 ) -> CallNote:
     """Add an update to the call; the team holding it (if any) hears of it on the feed."""
     with _writing(session) as write:
-        assignment = incident.current_assignment
-        note = CallNote(
-            incident_id=incident.id,
-            text=text,
-            urgent=urgent,
-            created_at=utcnow(),
-            created_by_id=actor.id if actor else None,
-            team_id=assignment.team_id if assignment else None,
-        )
-        session.add(note)
-        if assignment is not None:
-            _signal(write, assignment.team, NOTE, actor, incident.id, "urgent" if urgent else None)
+        note = write_note(write, incident, text, urgent, actor)
+    return note
+
+
+def write_note(
+    write: feed.FeedWrite, incident: Incident, text: str, urgent: bool, actor: User | None
+) -> CallNote:
+    """add_note() inside the caller's feed transaction (e.g. an EIDO update with its notes)."""
+    assignment = incident.current_assignment
+    note = CallNote(
+        incident_id=incident.id,
+        text=text,
+        urgent=urgent,
+        created_at=utcnow(),
+        created_by_id=actor.id if actor else None,
+        team_id=assignment.team_id if assignment else None,
+    )
+    write.session.add(note)
+    if assignment is not None:
+        _signal(write, assignment.team, NOTE, actor, incident.id, "urgent" if urgent else None)
     return note
 
 

@@ -12,7 +12,7 @@ from heart_field import tokens
 from heart_field.domain import eido, status
 from heart_field.domain.status import Action, OutcomeInput, Tap
 from heart_field.extensions import db
-from heart_field.models import AuditEvent, EidoDocument, Incident
+from heart_field.models import AuditEvent, CallNote, EidoDocument, Incident
 from tests.api.conftest import Api
 from tests.eido_schema import SAMPLES, errors, sample
 
@@ -493,3 +493,106 @@ def test_an_update_after_an_unreadable_stored_document_locates_the_call_again(ap
     answer = api.post("/api/v1/eido", update)
     assert (answer.status_code, answer.json["id"]) == (200, first["id"])
     assert (answer.json["lat"], answer.json["lon"]) == NINTH_STREET
+
+
+# Notes: notesComponent <-> call notes -------------------------------------------------------
+
+
+def eido_note(note_id: str, text: str, caution: bool = False) -> dict:
+    note = {
+        "$id": note_id,
+        "lastUpdateTimeStamp": "2026-11-30T14:03:00-05:00",
+        "updatedByAgencyReference": {"$ref": "ecc.durhamnc.gov"},
+        "notesActionComments": text,
+    }
+    if caution:
+        note["cautionReference"] = [{"$ref": "caution-1"}]
+    return note
+
+
+def call_notes(api, incident_id) -> list[tuple[str, bool]]:
+    answer = api.get(f"/api/v1/incidents/{incident_id}")
+    assert answer.status_code == 200
+    return [(n["text"], n["urgent"]) for n in answer.json["notes"]]
+
+
+def test_eido_notes_become_call_notes_once_each_and_go_out_again(api, team):
+    two = [
+        eido_note("note-1", "<p>Caller says the man has been on the bench <b>since dawn</b>.</p>"),
+        eido_note("note-2", "He has a knife &amp; is shouting.<br>Stage nearby.", caution=True),
+    ]
+    first = api.post("/api/v1/eido", durham_eido(notesComponent=two))
+    assert first.status_code == 201
+    incident_id = first.json["id"]
+    expected = [
+        ("Caller says the man has been on the bench since dawn.", False),
+        ("He has a knife & is shouting.\nStage nearby.", True),
+    ]
+    assert call_notes(api, incident_id) == expected
+
+    # The same document again, and an update repeating both notes: nothing new.
+    assert api.post("/api/v1/eido", durham_eido(notesComponent=two)).status_code == 200
+    later = {"lastUpdateTimeStamp": "2026-11-30T14:10:00-05:00"}
+    assert api.post("/api/v1/eido", durham_eido(notesComponent=two, **later)).status_code == 200
+    assert call_notes(api, incident_id) == expected
+
+    # A team takes the call; an update with a third note adds one, and the team hears of it.
+    api.post(f"/api/v1/incidents/{incident_id}/assign", {"team": "CR-1"})
+    third = [*two, eido_note("note-3", "Sister is on her way: 919-555-0199.")]
+    update = durham_eido(notesComponent=third, lastUpdateTimeStamp="2026-11-30T14:20:00-05:00")
+    assert api.post("/api/v1/eido", update).status_code == 200
+    assert call_notes(api, incident_id) == [
+        *expected,
+        ("Sister is on her way: 919-555-0199.", False),
+    ]
+    [note] = db.session.scalars(select(CallNote).where(CallNote.text.startswith("Sister"))).all()
+    assert note.team.call_sign == "CR-1" and note.created_by_id is None
+    events = api.get("/api/v1/events").json["events"]
+    assert (events[-1]["action"], events[-1]["team"]) == ("note", "CR-1")
+    assert "0199" not in json.dumps(events)
+
+    document = api.get(f"/api/v1/incidents/{incident_id}/eido").json
+    assert errors(document) == []
+    texts = [n["notesActionComments"] for n in document["notesComponent"]]
+    assert [t for t, _ in call_notes(api, incident_id)] == [
+        t for t in texts if t.startswith(("Caller says", "He has", "Sister"))
+    ]
+    refs = {r["$ref"] for r in document["incidentComponent"]["notesReference"]}
+    assert {n["$id"] for n in document["notesComponent"]} <= refs | {
+        r["$ref"]
+        for d in document["incidentComponent"].get("dispositionComponent", [])
+        for r in d.get("notesReference", [])
+    }
+
+    # HEART's own export taken in again brings back no note of its own as a call note.
+    document["lastUpdateTimeStamp"] = "2026-11-30T20:00:00Z"
+    assert api.post("/api/v1/eido", document).status_code == 200
+    assert len(call_notes(api, incident_id)) == 3
+
+
+def test_without_read_personal_the_export_has_no_note_text(app):
+    full = scoped_api(app, "create_incidents", "read_status", "read_personal")
+    reader = scoped_api(app, "read_status")
+    notes = [eido_note("note-1", "Gate code 4471."), eido_note("note-2", "Dog in the yard.")]
+    incident_id = full.post("/api/v1/eido", durham_eido(notesComponent=notes)).json["id"]
+
+    plain = reader.get(f"/api/v1/incidents/{incident_id}/eido").json
+    assert errors(plain) == []
+    assert "4471" not in json.dumps(plain) and "Dog in the yard" not in json.dumps(plain)
+
+    detailed = full.get(f"/api/v1/incidents/{incident_id}/eido").json
+    assert errors(detailed) == []
+    texts = [n["notesActionComments"] for n in detailed["notesComponent"]]
+    assert "Gate code 4471." in texts and "Dog in the yard." in texts
+    # The notes, written on import, are the document's latest change (only when shown).
+    assert plain["lastUpdateTimeStamp"] == "2026-11-30T19:00:00Z"  # the call's start
+    assert detailed["lastUpdateTimeStamp"] > plain["lastUpdateTimeStamp"]
+
+
+def test_a_long_html_note_is_cut_to_the_notes_limit_and_an_empty_one_is_skipped(api):
+    long = "<div>" + "a" * 2500 + "</div><script>alert(1)</script>"
+    notes = [eido_note("long", long), eido_note("empty", "<p> </p>"), eido_note("long", long)]
+    incident_id = api.post("/api/v1/eido", durham_eido(notesComponent=notes)).json["id"]
+    [(text, urgent)] = call_notes(api, incident_id)
+    assert len(text) == 2000 and set(text) == {"a"} and "alert" not in text
+    assert urgent is False
