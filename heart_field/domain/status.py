@@ -173,18 +173,24 @@ def _assign(change: Change) -> None:
             f"Call {call.cad_number} is {IncidentStatus(call.status).label}, "
             "not waiting for a team.",
         )
-    change.assignment_id = conn.execute(
+    _take_call(change, incident_id, accepted=False)
+
+
+def _take_call(change: Change, incident_id: int, accepted: bool) -> None:
+    """The team's new assignment to the call (accepted at once when it is already on the road)."""
+    change.assignment_id = change.connection.execute(
         insert(_assignments)
         .values(
             incident_id=incident_id,
             team_id=change.team_id,
             assigned_by_id=change.actor_id,
             assigned_at=change.now,
+            accepted_at=change.now if accepted else None,
         )
         .returning(_assignments.c.id)
     ).scalar_one()
     change.incident_id = incident_id
-    change.accepted = False
+    change.accepted = accepted
 
 
 def _record_outcome(change: Change) -> None:
@@ -231,19 +237,7 @@ def _divert(change: Change) -> None:
             .where(_incidents.c.id == change.incident_id)
             .values(status=IncidentStatus.OPEN.value)
         )
-    change.assignment_id = conn.execute(
-        insert(_assignments)
-        .values(
-            incident_id=incident_id,
-            team_id=change.team_id,
-            assigned_by_id=change.actor_id,
-            assigned_at=change.now,
-            accepted_at=change.now,
-        )
-        .returning(_assignments.c.id)
-    ).scalar_one()
-    change.incident_id = incident_id
-    change.accepted = True
+    _take_call(change, incident_id, accepted=True)
 
 
 # One row per action. Adding one: an Action member, a row here, a test in test_status.py.
