@@ -131,11 +131,12 @@ def log_on_demo_crews(session: Session) -> list[str]:
 
 
 def demo_service_hours(hours: ServiceHours, zone, now: datetime) -> ServiceHours | None:
-    """Outside HEART's service hours, twelve demo hours from the start of this hour, so a
-    newcomer can work a call at any time; None when HEART's own hours cover now."""
+    """Outside HEART's service hours, twelve demo hours from the start of the hour before
+    this one (so the demo's calls, received minutes ago, fall inside them even just after the
+    hour), and a newcomer can work a call at any time; None when HEART's own hours cover now."""
     if hours.contains(now, zone):
         return None
-    start = now.astimezone(zone).hour * 60
+    start = (now.astimezone(zone).hour - 1) % 24 * 60
     return ServiceHours(start, (start + 720) % 1440 or 1440)
 
 

@@ -25,9 +25,9 @@ from tests.web.referral_helpers import cleared_call, make_referral
 TAP_STATEMENTS = 6
 CLEAR_STATEMENTS = 18
 CARD_STATEMENTS = 15
-# The board: one statement per list it shows, whatever its length; the crews on shift and
-# the calls' updates (notes) are one list each.
-BOARD_STATEMENTS = 13
+# The board: one statement per list it shows, whatever its length; the crews on shift, the
+# calls' updates (notes) and their prior contacts at the place are one list each.
+BOARD_STATEMENTS = 14
 
 
 class Statements:
