@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 def assign(board, cad, call_sign):
     """Assign through the call's team list, again if a board refresh replaced the list meanwhile
     (on a busy machine the refresh can land between reaching for the list and choosing)."""
-    call = board.locator("article.call-row", has_text=cad)
+    call = board.locator(f"article.call-row[data-cad='{cad}']")
     for _ in range(3):
         choices = call.get_by_label(re.compile("Team for call"))
         choices.focus()

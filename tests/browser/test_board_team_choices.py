@@ -11,6 +11,13 @@ from tests.browser.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def live_server(fresh_server):
+    """This module's own freshly seeded server: what it checks depends on the demo's teams and
+    calls as seeded, which other modules' tests change on the shared one."""
+    return fresh_server
+
+
 def test_each_waiting_call_offers_every_available_team_once_reached_for(browser, live_server):
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     sign_in(page, live_server, "dispatch")

@@ -38,10 +38,17 @@ def test_pages_work_under_the_policy(browser, playwright, live_server, username,
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     sign_in(page, live_server, username)
     page.wait_for_load_state("networkidle")
-    # A refresh is answered with the region (swapped in) or, when nothing changed, 304.
-    page.evaluate("""() => { window.swaps = 0; document.addEventListener("htmx:afterRequest",
-                               e => { if (e.detail.successful || e.detail.xhr.status === 304)
-                                        window.swaps++; }); }""")
+    # A refresh is answered with the region (swapped in) or, when nothing changed, 304. A region
+    # that replaces itself is detached when its request ends, so its afterRequest never reaches
+    # the document: the new region's htmx:load counts it instead.
+    page.evaluate(
+        """region => { window.swaps = 0;
+             document.addEventListener("htmx:afterRequest", e => {
+               if (e.detail.successful || e.detail.xhr.status === 304) window.swaps++; });
+             document.addEventListener("htmx:load", e => {
+               if (e.target.matches && e.target.matches(region)) window.swaps++; }); }""",
+        region,
+    )
     for count in (1, 2):
         page.evaluate(f"() => htmx.trigger(document.querySelector('{region}'), 'sse:feed')")
         # This refresh, or one already on its way (htmx then drops the new trigger).

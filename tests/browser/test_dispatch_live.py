@@ -70,7 +70,7 @@ def test_intake_assign_and_the_phone_rings_without_reload(dispatcher, phone):
     expect(verdict).to_contain_text("Recommended: CR-3 (Community Response")
     dispatcher.get_by_role("button", name="Enter call").click()
 
-    call = dispatcher.locator("article.call-row", has_text="D2611279001")
+    call = dispatcher.locator("article.call-row[data-cad=D2611279001]")
     expect(call).to_contain_text("Inside city limits")
     expect(call).to_contain_text("Recommended: CR-3")
     call.get_by_role("button", name="Assign CR-3").click()

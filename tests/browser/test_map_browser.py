@@ -138,7 +138,7 @@ def test_dragging_an_unverified_call_places_it(dispatcher):
     dispatcher.get_by_label("Call type").select_option(label="Welfare check")
     dispatcher.get_by_label("Address").fill("Nowhere In Particular Lane")
     dispatcher.get_by_role("button", name="Enter call").click()
-    call = dispatcher.locator("article.call-row", has_text="D2611279901")
+    call = dispatcher.locator("article.call-row[data-cad=D2611279901]")
     expect(call).to_contain_text("Location unverified")
 
     pin = dispatcher.locator("#map .map-unverified")
@@ -169,7 +169,7 @@ def test_phone_shows_the_call_map_and_navigate(dispatcher, browser, playwright, 
     dispatcher.get_by_label("Call type").select_option(label="Welfare check")
     dispatcher.get_by_label("Address").fill("737 Ninth St, Durham, NC 27705")
     dispatcher.get_by_role("button", name="Enter call").click()
-    call = dispatcher.locator("article.call-row", has_text="D2611279902")
+    call = dispatcher.locator("article.call-row[data-cad=D2611279902]")
     assign_from_list(call, "CR-2")
     expect(dispatcher.locator("#team-CR-2 .status")).to_have_text("Assigned")
 

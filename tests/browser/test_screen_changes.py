@@ -12,6 +12,13 @@ from tests.browser.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def live_server(fresh_server):
+    """This module's own freshly seeded server: what it checks depends on the demo's teams and
+    calls as seeded, which other modules' tests change on the shared one."""
+    return fresh_server
+
+
 def focused_heading(page, name):
     heading = page.get_by_role("heading", name=name)
     expect(heading).to_be_focused()

@@ -86,7 +86,7 @@ def phone_of(browser, playwright, server, username):
 
 
 def call_row(board, cad):
-    return board.locator("article.call-row", has_text=cad)
+    return board.locator(f"article.call-row[data-cad='{cad}']")
 
 
 def test_cancel_while_en_route_reaches_the_phone_without_a_reload(
@@ -152,8 +152,8 @@ def test_divert_moves_one_team_and_requeues_its_first_call(data, board):
     expect(row.get_by_role("button", name="Divert CR-3")).to_be_visible()
     row.get_by_label("Divert CR-3 to").select_option(str(urgent.id))
     row.get_by_role("button", name="Divert CR-3").click()
-    expect(board.locator("#calls-waiting article.call-row", has_text="S-FIRST")).to_have_count(1)
-    expect(board.locator("#calls-active article.call-row", has_text="S-URGENT")).to_have_attribute(
+    expect(board.locator("#calls-waiting article.call-row[data-cad=S-FIRST]")).to_have_count(1)
+    expect(board.locator("#calls-active article.call-row[data-cad=S-URGENT]")).to_have_attribute(
         "data-team", "CR-3"
     )
     expect(board.locator("#team-CR-3 .status")).to_have_text("En route")

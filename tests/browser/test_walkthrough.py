@@ -18,7 +18,7 @@ def test_responder_works_a_call_while_dispatcher_watches(browser, playwright, li
     expect(dispatch).to_have_url(f"{live_server}/dispatch/")
     expect(team_status(dispatch, "CR-1")).to_have_text("Available")
 
-    call = dispatch.locator("article.call-row", has_text="D2611270001")
+    call = dispatch.locator("article.call-row[data-cad=D2611270001]")
     assign_from_list(call, "CR-1")
     expect(team_status(dispatch, "CR-1")).to_have_text("Assigned")
 
@@ -48,4 +48,4 @@ def test_responder_works_a_call_while_dispatcher_watches(browser, playwright, li
     phone.get_by_role("button", name="Save outcome").click()
     expect(phone.get_by_role("heading", name="No call assigned")).to_be_visible()
     expect(team_status(dispatch, "CR-1")).to_have_text("Available", timeout=10_000)
-    expect(dispatch.locator("article.call-row", has_text="D2611270001")).to_have_count(0)
+    expect(dispatch.locator("article.call-row[data-cad=D2611270001]")).to_have_count(0)
