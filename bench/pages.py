@@ -149,7 +149,6 @@ def measure_taps(url: str, team: LoadTeam, cycles: int) -> list[TapCost]:
             counted.client(username),
             counted.client("dispatch"),
         )
-        phone.get("/field/")  # the first visit joins the home unit's crew (a shift)
         card = phone.get("/field/card", headers={"HX-Request": "true"}).get_data(as_text=True)
         for cycle in range(cycles + 1):
             for _ in range(5):
@@ -234,4 +233,6 @@ def _sign_in(client, username: str) -> str:
     )
     if answer.status_code != 303:
         raise RuntimeError(f"signing in as {username} answered {answer.status_code}")
-    return token  # the session keeps its CSRF secret through sign-in
+    # A sign-in starts a new session (and CSRF secret): the token is the landing page's. A
+    # responder's landing page also joins their home unit's crew (a shift).
+    return csrf_token(client.get(answer.headers["Location"]).get_data(as_text=True))
