@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.boards import reach_for, settle
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -33,7 +34,7 @@ def test_each_waiting_call_offers_every_available_team_once_reached_for(browser,
         untouched = [o.split(" (")[0] for o in choices.locator("option").all_inner_texts()]
         assert untouched in ([], [recommended_sign])
 
-        choices.focus()
+        reach_for(choices, more_than=len(untouched))
         expect(choices.locator("option")).to_have_count(len(available))
         offered = choices.locator("option").all_inner_texts()
         assert [o.split(" (")[0] for o in offered] == sorted(a.split()[0] for a in available)
@@ -59,8 +60,9 @@ def test_a_refresh_waits_while_the_dispatcher_is_changing_a_board_form(browser, 
     choice back. It waits until the dispatcher leaves that form, then comes."""
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     sign_in(page, live_server, "dispatch")
+    settle(page)
     choices = page.locator("#calls-waiting select[data-team-choices]").first
-    choices.focus()
+    reach_for(choices)
     other = [
         v
         for v in choices.locator("option").evaluate_all("os => os.map(o => o.value)")
