@@ -322,13 +322,3 @@ def forget_session_alerts(session: Session, user_id: int, marker: str | None) ->
         )
     ).all()
     return forget(session, found)
-
-
-def end_user_alerts(session: Session, user_id: int) -> int:
-    """Every device of the user (signed out everywhere, or the account disabled). Commits."""
-    found = session.scalars(
-        select(PushSubscription).where(PushSubscription.user_id == user_id)
-    ).all()
-    count = forget(session, found)
-    session.commit()
-    return count
