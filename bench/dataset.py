@@ -347,6 +347,10 @@ def _history(rng: random.Random, count: int, team_ids: list[int]) -> None:
         ("on_scene", "en_route", "on_scene", 12),
         ("clear", "on_scene", "available", 50),
     ]
+    # Each team's row version counts its status changes: going back in time from the shift,
+    # each earlier change has a lower version (below zero here; the shift's are 1 and up), so
+    # (team, version) names one change, as it does in a real feed.
+    versions = dict.fromkeys(team_ids, 0)
     for block in range(0, count, CHUNK):
         calls, assignments, outcomes, events = [], [], [], []
         for i in range(block, min(count, block + CHUNK)):
@@ -384,6 +388,7 @@ def _history(rng: random.Random, count: int, team_ids: list[int]) -> None:
                     recorded_at=received + timedelta(minutes=50),
                 )
             )
+            versions[team_id] -= len(path)
             for n, (action, before, after, minutes) in enumerate(path):
                 at = received + timedelta(minutes=minutes)
                 events.append(
@@ -393,7 +398,7 @@ def _history(rng: random.Random, count: int, team_ids: list[int]) -> None:
                         action=action,
                         from_status=before,
                         to_status=after,
-                        team_version=n + 2,
+                        team_version=versions[team_id] + n,
                         occurred_at=at,
                         received_at=at,
                         client_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),

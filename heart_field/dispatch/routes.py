@@ -2,158 +2,71 @@
 the recommendation and fallback reasons, intake, assignment, placing unverified calls."""
 
 import uuid
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import replace
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from .. import settings
 from ..access import load_incident, roles, team_by_call_sign
-from ..domain import feed, intake, mapping, shifts, signals, status
-from ..domain.geo import distance_km
+from ..domain import board, intake, mapping, shifts, signals, status
 from ..domain.intake import IncidentInput, create_incident
 from ..domain.routing import FALLBACK_REASONS, UNIT_TYPES
 from ..domain.shifts import ShiftRefused
 from ..domain.status import Action, Tap, TransitionRefused
 from ..extensions import db
-from ..field.forms import DECLINE_REASONS
 from ..htmx import is_partial, render_page
 from ..models import (
-    ACTIVE_INCIDENT_STATUSES,
-    Assignment,
     Incident,
     IncidentStatus,
     Role,
     Team,
     TeamStatus,
-    utcnow,
 )
+from . import board as view
 from .forms import AcknowledgeForm, AssignForm, CancelForm, ElsewhereForm, IncidentForm, PlaceForm
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 
 VIEWERS = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
-# Calls sent to another responder stay on the board this long, so the dispatcher can record who went.
-ELSEWHERE_WINDOW = timedelta(hours=12)
-
-
-@dataclass
-class TeamTile:
-    """One team as the board shows it, with what needs the dispatcher's attention."""
-
-    team: Team
-    assignment: Assignment | None
-    distance_km: float | None = None
-    accept_overdue: bool = False
-    welfare_due: bool = False
-    backup: object | None = None  # the open backup request (a feed entry)
-    alerts: list[str] = field(default_factory=list)
-
-
-def _tiles(teams, assignments, now) -> list[TeamTile]:
-    accept_after = timedelta(minutes=current_app.config["HEART_ACCEPT_TIMEOUT_MINUTES"])
-    welfare_after = timedelta(minutes=current_app.config["HEART_ON_SCENE_WELFARE_MINUTES"])
-    backups = signals.open_backups(db.session)
-    welfare_acks = signals.last_signal_times(db.session, signals.WELFARE_ACK)
-    tiles = []
-    for team in teams:
-        assignment = assignments.get(team.id)
-        tile = TeamTile(team, assignment, backup=backups.get(team.id))
-        incident = assignment.incident if assignment else None
-        if incident and incident.lat is not None and team.last_lat is not None:
-            tile.distance_km = distance_km(
-                (team.last_lat, team.last_lon), (incident.lat, incident.lon)
-            )
-        if assignment and team.status == TeamStatus.ASSIGNED and assignment.accepted_at is None:
-            tile.accept_overdue = now - assignment.assigned_at >= accept_after
-        if team.status == TeamStatus.ON_SCENE:
-            since = max(team.status_since, welfare_acks.get(team.id) or team.status_since)
-            tile.welfare_due = now - since >= welfare_after
-        if tile.backup:
-            tile.alerts.append("backup")
-        if tile.welfare_due:
-            tile.alerts.append("welfare")
-        if tile.accept_overdue:
-            tile.alerts.append("accept")
-        tiles.append(tile)
-    return tiles
 
 
 def _board(status_code=200, intake_form=None, notice=None, place_forms=None, elsewhere_forms=None):
-    # The cursor is read before what the board shows: every event up to it is on the board.
-    cursor = feed.latest_cursor(db.session)
-    now = utcnow()
-    units = shifts.open_units(db.session)
-    teams = [t for t in units if t.status != TeamStatus.OFF_DUTY]
-    queue_statuses = [IncidentStatus.OPEN, *ACTIVE_INCIDENT_STATUSES]
-    # One query however many calls are open (selectinload would send one per 500 calls);
-    # the teams named on the calls are all loaded above, so reading them sends nothing.
-    incidents = (
-        db.session.scalars(
-            select(Incident)
-            .where(Incident.status.in_(queue_statuses))
-            .options(joinedload(Incident.assignments), selectinload(Incident.recommended_team))
-            .order_by(Incident.priority, Incident.received_at)
+    """The whole board (the page, or #board for htmx), in the view the query string asks for."""
+    try:
+        flt = view.call_filter()
+    except view.FilterError as error:
+        flt, status_code, notice = board.CallFilter(), 422, ("error", str(error))
+    contents = view.whole(flt)
+    flt = replace(flt, page=contents["waiting_page"].page)  # a page past the last: the last
+    response = make_response(
+        *render_page(
+            "dispatch/index.html",
+            "dispatch/_board.html",
+            status_code,
+            intake_form=intake_form or IncidentForm(formdata=None),
+            place_forms=place_forms or {},
+            elsewhere_forms=elsewhere_forms or {},
+            new_place_form=lambda: PlaceForm(formdata=None),
+            new_elsewhere_form=lambda: ElsewhereForm(formdata=None),
+            notice=notice,
+            **contents,
         )
-        .unique()
-        .all()
     )
-    elsewhere = db.session.scalars(
-        select(Incident)
-        .where(
-            Incident.status == IncidentStatus.ROUTED_ELSEWHERE,
-            Incident.received_at >= now - ELSEWHERE_WINDOW,
-        )
-        .order_by(Incident.received_at.desc())
-        .limit(50)
-    ).all()
-    open_assignments = db.session.scalars(
-        select(Assignment)
-        .where(Assignment.ended_at.is_(None))
-        .options(selectinload(Assignment.incident))
-    ).all()
-    by_team = {a.team_id: a for a in open_assignments}
-    tiles = _tiles(teams, by_team, now)
-    return render_page(
-        "dispatch/index.html",
-        "dispatch/_board.html",
-        status_code,
-        tiles=tiles,
-        alerts=[t for t in tiles if t.alerts],
-        available=[t for t in teams if t.status == TeamStatus.AVAILABLE],
-        waiting=[i for i in incidents if i.status == IncidentStatus.OPEN],
-        active=[i for i in incidents if i.status != IncidentStatus.OPEN],
-        elsewhere=elsewhere,
-        late=status.late_statuses(db.session),
-        intake_form=intake_form or IncidentForm(formdata=None),
-        place_forms=place_forms or {},
-        elsewhere_forms=elsewhere_forms or {},
-        new_place_form=lambda: PlaceForm(formdata=None),
-        new_elsewhere_form=lambda: ElsewhereForm(formdata=None),
-        can_dispatch=current_user.role == Role.DISPATCHER,
-        cursor=cursor,
-        city_bounds=settings.dispatching().city_limits.bounds,
-        decline_labels=DECLINE_REASONS,
-        other_responders=intake.OTHER_RESPONDERS,
-        notice=notice,
-        **_duty(units, now),
-    )
-
-
-def _duty(units, now) -> dict:
-    """Shifts on the board: units off duty (listed apart), each crew, the short-staffed,
-    units still on duty an hour past service hours, and demo service hours."""
-    geo = settings.dispatching()
-    return dict(
-        off_duty=[t for t in units if t.status == TeamStatus.OFF_DUTY],
-        crews=shifts.crews(db.session),
-        past_hours=shifts.an_hour_past_service_hours(geo.service_hours, geo.zone, now),
-        demo_hours=current_app.config.get("HEART_DEMO_HOURS"),
-        missing_roles=shifts.missing,
-    )
+    if is_partial() and request.method == "GET":
+        # The address bar follows the view (search, filter, page), so a reload keeps it.
+        response.headers["HX-Replace-Url"] = url_for("dispatch.index", **view.view_args(flt))
+    return response
 
 
 @bp.route("/teams/<call_sign>/log-on", methods=["POST"])
@@ -189,11 +102,39 @@ def index():
     return _board()
 
 
-@bp.route("/board")
+@bp.route("/board", endpoint="board")
 @roles(*VIEWERS)
-def board():
-    """The board alone: fetched when the feed says something changed (or polled without it)."""
+def whole_board():
+    """The board alone: a search, a filter, a page, or a refresh after a gap in the stream."""
     return _board()
+
+
+@bp.route("/board/changes")
+@roles(*VIEWERS)
+def board_changes():
+    """What changed since the board's cursor (?after=N), as rows to swap in by id (htmx
+    out-of-band swaps); 204 when nothing did. Too far behind, or units logged on or off:
+    the whole board, swapped in whole (HX-Reswap)."""
+    after = request.args.get("after", "")
+    if not after.isdigit():
+        return jsonify(error="bad_request", message="after must be a feed cursor (a number)."), 400
+    try:
+        flt = view.call_filter()
+    except view.FilterError as error:
+        return jsonify(error="bad_request", message=str(error)), 400
+    changes = board.changes_after(db.session, int(after))
+    if changes.whole_board:
+        response = _board()
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    tick = request.args.get("tick") == "1"
+    if not changes.any and not tick:
+        return "", 204
+    response = make_response(
+        render_template("dispatch/_changes.html", **view.changed_rows(flt, changes, tick))
+    )
+    response.headers["X-Board-Cursor"] = str(changes.cursor)
+    return response
 
 
 @bp.route("/city-limits.json")

@@ -3,14 +3,8 @@ or resolving a waiting one with a coded outcome, reassigning, diverting an en-ro
 what the board shows for them (waiting times, overdue calls, urgent updates not yet
 acknowledged). Registered on the dispatch blueprint (routes.py imports this module)."""
 
-from dataclasses import dataclass, field
-from datetime import timedelta
-
-from flask import current_app, g
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -20,16 +14,11 @@ from ..domain import steering
 from ..domain.status import TRANSITIONS, Action
 from ..extensions import db
 from ..models import (
-    ACTIVE_INCIDENT_STATUSES,
     NOTE_MAX_LENGTH,
     RESOLUTIONS,
-    URGENT_ACK_SECONDS,
-    CallNote,
     Incident,
-    IncidentStatus,
     Role,
     TeamStatus,
-    utcnow,
 )
 from .routes import _board, _done, bp
 
@@ -90,59 +79,6 @@ class DivertForm(FlaskForm):
 
 
 # What the board shows ------------------------------------------------------------------------
-
-
-@dataclass
-class BoardSteering:
-    """Notes and alerts for the board, read once per request (steer_board() in templates)."""
-
-    notes: dict[int, list] = field(default_factory=dict)
-    unacknowledged: list = field(default_factory=list)
-    overdue_after: timedelta = timedelta(minutes=15)
-
-    def overdue(self, waiting) -> list[Incident]:
-        now = utcnow()
-        return [i for i in waiting if now - i.received_at >= self.overdue_after]
-
-    def is_overdue(self, incident: Incident) -> bool:
-        return utcnow() - incident.received_at >= self.overdue_after
-
-
-@bp.app_template_global()
-def steer_board() -> BoardSteering:
-    """One query for every note on the board's calls; the alerts are read from them."""
-    if "steer_board" not in g:
-        on_board = [IncidentStatus.OPEN.value, *(s.value for s in ACTIVE_INCIDENT_STATUSES)]
-        with_team = {s.value for s in ACTIVE_INCIDENT_STATUSES}
-        older_than = utcnow() - timedelta(seconds=URGENT_ACK_SECONDS)
-        # Notes hold personal details: only those who may see calls read them (not admins).
-        may_read = current_user.role in (Role.DISPATCHER, Role.SUPERVISOR)
-        found = BoardSteering(
-            overdue_after=timedelta(minutes=current_app.config["HEART_WAITING_OVERDUE_MINUTES"])
-        )
-        for note, call_status in db.session.execute(
-            select(CallNote, Incident.status)
-            .join(Incident, Incident.id == CallNote.incident_id)
-            .where(Incident.status.in_(on_board))
-            .options(
-                joinedload(CallNote.acknowledged_by),
-                joinedload(CallNote.created_by),
-                joinedload(CallNote.team),
-            )
-            .order_by(CallNote.id)
-        ):
-            if may_read:
-                found.notes.setdefault(note.incident_id, []).append(note)
-            if (
-                note.urgent
-                and note.acknowledged_at is None
-                and note.team_id is not None
-                and call_status in with_team
-                and note.created_at <= older_than
-            ):
-                found.unacknowledged.append(note)
-        g.steer_board = found
-    return g.steer_board
 
 
 @bp.app_template_global()

@@ -48,12 +48,17 @@ class Place:
     def known(self) -> bool:
         return (self.lat is not None and self.lon is not None) or bool(self.key)
 
+    def box(self, radius_m: float) -> tuple[float, float]:
+        """Half the sides, in degrees (latitude, longitude), of the box around the radius."""
+        dlat = radius_m / METRES_PER_DEGREE_LAT
+        dlon = radius_m / (METRES_PER_DEGREE_LAT * max(math.cos(math.radians(self.lat)), 0.01))
+        return dlat, dlon
+
     def sql_filter(self, lat_col, lon_col, key_col, radius_m: float):
         """Rows near the point (bounding box: an index range) or at the same address."""
         parts = []
         if self.lat is not None and self.lon is not None:
-            dlat = radius_m / METRES_PER_DEGREE_LAT
-            dlon = radius_m / (METRES_PER_DEGREE_LAT * max(math.cos(math.radians(self.lat)), 0.01))
+            dlat, dlon = self.box(radius_m)
             parts.append(
                 and_(
                     lat_col.between(self.lat - dlat, self.lat + dlat),
@@ -70,6 +75,9 @@ class Place:
             return True
         if None in (self.lat, self.lon, lat, lon):
             return False
+        dlat, dlon = self.box(radius_m)
+        if abs(lat - self.lat) > dlat or abs(lon - self.lon) > dlon:
+            return False  # outside the box: no need for the (slow) geodesic
         return distance_km((self.lat, self.lon), (lat, lon)) * 1000 <= radius_m
 
 

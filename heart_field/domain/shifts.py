@@ -62,12 +62,13 @@ def crew(session: Session, team: Team) -> list[Shift]:
     )
 
 
-def crews(session: Session) -> dict[int, list[Shift]]:
-    """Every unit's crew now, by team id (one query, for the board)."""
+def crews(session: Session, team_ids=None) -> dict[int, list[Shift]]:
+    """Every unit's crew now (or these units'), by team id (one query, for the board)."""
     found: dict[int, list[Shift]] = {}
-    rows = session.scalars(
-        select(Shift).where(Shift.ended_at.is_(None)).order_by(Shift.role, Shift.started_at)
-    )
+    query = select(Shift).where(Shift.ended_at.is_(None)).order_by(Shift.role, Shift.started_at)
+    if team_ids is not None:
+        query = query.where(Shift.team_id.in_(list(team_ids)))
+    rows = session.scalars(query)
     for shift in rows:
         found.setdefault(shift.team_id, []).append(shift)
     return found

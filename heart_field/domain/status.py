@@ -28,9 +28,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, insert, inspect, select, update
+from sqlalchemy import Connection, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from ..models import (
     DISPOSITIONS,
@@ -643,15 +643,28 @@ def _change_call(rule: Rule, change: Change) -> None:
 LATE_AFTER = timedelta(minutes=1)
 
 
-def late_statuses(session: Session) -> dict[int, StatusEvent]:
-    """Each team's current status event, for the teams whose current status arrived late."""
-    current = session.scalars(
-        select(StatusEvent)
-        .join(Team, (StatusEvent.team_id == Team.id) & (StatusEvent.team_version == Team.version))
-        # Status changes only: a backup request sent late shares the version, and says so itself.
-        .where(StatusEvent.action.in_([a.value for a in Action]))
-    ).all()
-    return {e.team_id: e for e in current if e.received_at - e.occurred_at > LATE_AFTER}
+def late_statuses(session: Session, team_ids=None) -> dict[int, StatusEvent]:
+    """Each team's current status event, for the teams (all, or these) whose current status
+    arrived late. That event is the first entry at the team's current version (a backup
+    request sent at the same version comes after it, and says it was late itself): one
+    look-up per team on (team_id, team_version), the teams walked one by one."""
+    entry = aliased(StatusEvent)
+    first_at_version = (
+        select(func.min(entry.id))
+        .where(entry.team_id == Team.id, entry.team_version == Team.version)
+        .correlate(Team)
+        .scalar_subquery()
+    )
+    teams = select(first_at_version).select_from(Team)
+    if team_ids is not None:
+        teams = teams.where(Team.id.in_(list(team_ids)))
+    changes = {a.value for a in Action}
+    events = session.scalars(select(StatusEvent).where(StatusEvent.id.in_(teams)))
+    return {
+        e.team_id: e
+        for e in events
+        if e.action in changes and e.received_at - e.occurred_at > LATE_AFTER
+    }
 
 
 def current_assignment(session: Session, team_id: int) -> Assignment | None:

@@ -131,6 +131,8 @@ class Incident(db.Model):
             "fallback_reason",
             "recommended_unit_type",
         ),
+        # The board's page of waiting calls, most urgent first (domain/board.py).
+        Index("ix_incidents_queue", "status", "priority", "received_at"),
     )
 
     @property
@@ -188,7 +190,11 @@ class Assignment(db.Model):
     incident: Mapped[Incident] = relationship(back_populates="assignments")
     team: Mapped["Team"] = relationship()
 
-    __table_args__ = (Index("ix_assignments_team_open", "team_id", "ended_at"),)
+    __table_args__ = (
+        Index("ix_assignments_team_open", "team_id", "ended_at"),
+        # Every open assignment (ended_at IS NULL), for the board, without reading them all.
+        Index("ix_assignments_ended", "ended_at"),
+    )
 
 
 class StatusEvent(db.Model):
@@ -220,6 +226,8 @@ class StatusEvent(db.Model):
         # The board and the responder's card ask for each team's latest entry of a kind
         # (backup, acknowledgements): without this they read the whole feed every time.
         Index("ix_status_events_action_team", "action", "team_id"),
+        # Each team's current status event (late_statuses): one entry per team.
+        Index("ix_status_events_team_version", "team_id", "team_version"),
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import event
 from heart_field.domain import status
 from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
-from heart_field.models import Role, TeamStatus
+from heart_field.models import Role, Team, TeamStatus
 from tests.conftest import make_incident, make_team, make_user, reload
 from tests.web.referral_helpers import cleared_call, make_referral
 
@@ -26,8 +26,9 @@ TAP_STATEMENTS = 6
 CLEAR_STATEMENTS = 18
 CARD_STATEMENTS = 15
 # The board: one statement per list it shows, whatever its length; the crews on shift, the
-# calls' updates (notes) and their prior contacts at the place are one list each.
-BOARD_STATEMENTS = 14
+# calls' updates (notes) and their prior contacts at the place are one list each; the waiting
+# calls are a count, a page and the overdue count (issue 20).
+BOARD_STATEMENTS = 18
 
 
 class Statements:
@@ -162,6 +163,66 @@ def test_the_board_sends_the_same_statements_for_few_or_many_calls(sign_in, coun
     assert response.status_code == 200
     assert few <= BOARD_STATEMENTS, counted.sql
     _busy_board(calls=30, teams=12)
-    response, many = counted(lambda: session.get("/dispatch/board", headers={"HX-Request": "true"}))
+    response, many = counted(
+        lambda: session.get("/dispatch/board?page=2", headers={"HX-Request": "true"})
+    )
     assert response.status_code == 200 and "Q30-29" in response.text
     assert many == few, counted.sql
+
+
+def _board_cursor(session) -> int:
+    html = session.get("/dispatch/board", headers={"HX-Request": "true"}).text
+    return int(html.split('data-cursor="', 1)[1].split('"', 1)[0])
+
+
+def test_a_row_update_sends_the_same_statements_for_few_or_many_calls(sign_in, counted):
+    """A feed event costs each open board the same statements however big the board is."""
+    session = sign_in(make_user("desk", Role.DISPATCHER))
+    costs = []
+    for calls, teams in ((3, 4), (40, 16)):
+        _busy_board(calls=calls, teams=teams)
+        cursor = _board_cursor(session)
+        spare = make_team(f"S{calls}")
+        _apply(spare, Action.ASSIGN, incident_id=make_incident(f"N{calls}").id)
+        response, statements = counted(
+            lambda c=cursor: session.get(
+                f"/dispatch/board/changes?after={c}", headers={"HX-Request": "true"}
+            )
+        )
+        assert response.status_code == 200 and f'id="team-S{calls}"' in response.text
+        costs.append(statements)
+    assert costs[0] == costs[1], counted.sql
+
+
+def test_the_card_sends_the_same_statements_with_little_or_much_history(sign_in, counted):
+    """The responder's card reads the team's call, never its history."""
+    team = make_team("CR-1")
+    team_id = team.id
+    session = sign_in(make_user("r1", Role.RESPONDER, team=team))
+    costs = []
+    for calls in (1, 25):
+        team = db.session.get(Team, team_id)
+        for i in range(calls):  # calls the team worked before
+            _run_history_call(team, f"H{calls}-{i}")
+        _apply(team, Action.ASSIGN, incident_id=make_incident(f"NOW{calls}").id)
+        response, statements = counted(
+            lambda: session.get("/field/card", headers={"HX-Request": "true"})
+        )
+        assert response.status_code == 200 and f"NOW{calls}" in response.text
+        costs.append(statements)
+        team = db.session.get(Team, team_id)
+        _apply(team, Action.CANCEL, reason="test")
+    assert costs[0] == costs[1], counted.sql
+
+
+def _run_history_call(team, cad):
+    incident = make_incident(cad)
+    _apply(team, Action.ASSIGN, incident_id=incident.id)
+    for action in (Action.ACCEPT, Action.EN_ROUTE, Action.ON_SCENE):
+        _apply(team, action)
+    status.apply(
+        db.session,
+        reload(team),
+        Tap(Action.CLEAR, str(uuid.uuid4()), outcome=status.OutcomeInput("resolved_on_scene", 1)),
+        None,
+    )
