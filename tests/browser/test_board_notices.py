@@ -32,7 +32,7 @@ def test_board_notices_are_replaced_by_the_next_and_fade(browser, fresh_server):
     expect(notices).to_have_text(f"{other} assigned to call UX-NOTICE-1.")
 
     # It outlives the board's own refreshes for a few seconds, then fades by itself.
-    with board.expect_response(re.compile(r"/dispatch/board$")):
+    with board.expect_response(re.compile(r"/dispatch/board/changes\?")):
         board.evaluate("htmx.trigger('#board', 'sse:feed')")
     expect(board.locator("#board.htmx-request, #board.htmx-settling")).to_have_count(0)
     expect(notices).to_have_count(1)
