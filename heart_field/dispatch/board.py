@@ -10,11 +10,13 @@ changed rows only, with the same statements whatever the data.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from flask import current_app, request
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -251,7 +253,7 @@ def changed_rows(flt: board.CallFilter, changes: board.Changes, tick: bool = Fal
         divert_choices=board.waiting_ahead(db.session, 3),
         late=status.late_statuses(db.session, list(changes.team_ids)),
         crews=shifts.crews(db.session, [i for i in changes.team_ids if i in units]),
-        **_common(flt),
+        **_common(flt, frozenset(request.args.getlist("have"))),
         **_hours(now),
     )
 
@@ -270,11 +272,27 @@ def view_args(flt: board.CallFilter) -> dict:
     return {k: v for k, v in args.items() if v}
 
 
+def board_part(held: frozenset[str]):
+    """A part of the board (alerts, team choices) with the digest of what it shows: a row
+    update leaves it out when the board already shows that digest (`held`, sent back by
+    board_rows.js), so an unchanged part costs the browser nothing."""
+
+    def part(html: Markup) -> Markup:
+        # The same part drawn whole or for a row update (hx-swap-oob) has the same digest.
+        shown = str(html).replace(' hx-swap-oob="true"', "")
+        digest = hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()
+        if digest in held:
+            return Markup("")
+        return Markup(str(html).replace('data-digest=""', f'data-digest="{digest}"', 1))
+
+    return part
+
+
 def _overdue_after() -> timedelta:
     return timedelta(minutes=current_app.config["HEART_WAITING_OVERDUE_MINUTES"])
 
 
-def _common(flt: board.CallFilter) -> dict:
+def _common(flt: board.CallFilter, held_parts: frozenset[str] = frozenset()) -> dict:
     from ..domain import intake
     from ..field.forms import DECLINE_REASONS
 
@@ -288,6 +306,7 @@ def _common(flt: board.CallFilter) -> dict:
         decline_labels=DECLINE_REASONS,
         other_responders=intake.OTHER_RESPONDERS,
         missing_roles=shifts.missing,
+        board_part=board_part(held_parts),
     )
 
 
