@@ -3,6 +3,7 @@ or resolving a waiting one with a coded outcome, reassigning, diverting an en-ro
 what the board shows for them (waiting times, overdue calls, urgent updates not yet
 acknowledged). Registered on the dispatch blueprint (routes.py imports this module)."""
 
+from flask import render_template
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
@@ -111,6 +112,14 @@ def add_note(incident_id: int):
     steering.add_note(db.session, incident, form.text.data.strip(), form.urgent.data, current_user)
     kind = "Urgent update" if form.urgent.data else "Update"
     return _done(f"{kind} added to call {incident.cad_number}.")
+
+
+@bp.route("/incidents/<int:incident_id>/note-form")
+@roles(Role.DISPATCHER)
+def note_form(incident_id: int):
+    """The "Add update" form of one call, fetched when the dispatcher opens it on the board."""
+    incident = load_incident(incident_id, current_user)
+    return render_template("dispatch/_note_form.html", incident=incident)
 
 
 @bp.route("/incidents/<int:incident_id>/end", methods=["POST"])

@@ -269,3 +269,16 @@ def test_a_row_update_leaves_out_the_parts_the_board_already_shows(desk):
     # Without the digests, every part comes.
     full = desk.get(f"/dispatch/board/changes?after={cursor}", headers=HX).text
     assert 'id="alerts"' in full and 'id="call-alerts"' in full
+
+
+def test_the_update_form_comes_when_the_dispatcher_opens_it(desk, sign_in):
+    call = make_incident("NOTE-ME")
+    board_html = desk.get("/dispatch/board", headers=HX).text
+    row = board_html.split(f'id="incident-{call.id}"', 1)[1].split("</article>", 1)[0]
+    assert "<textarea" not in row and f"/dispatch/incidents/{call.id}/note-form" in row
+    form = desk.get(f"/dispatch/incidents/{call.id}/note-form", headers=HX)
+    assert form.status_code == 200
+    assert "Update for the team on call NOTE-ME" in form.text and 'name="csrf_token"' in form.text
+    assert desk.get("/dispatch/incidents/99999/note-form", headers=HX).status_code == 404
+    watcher = sign_in(make_user("sup", Role.SUPERVISOR))
+    assert watcher.get(f"/dispatch/incidents/{call.id}/note-form", headers=HX).status_code == 403
