@@ -34,6 +34,8 @@ class Config:
     HEART_ON_SCENE_WELFARE_MINUTES = _int("HEART_ON_SCENE_WELFARE_MINUTES", 45)
     # A call waiting for a team longer than this is an alert on the board.
     HEART_WAITING_OVERDUE_MINUTES = _int("HEART_WAITING_OVERDUE_MINUTES", 15)
+    # Waiting calls on one page of the board (the most urgent first; the rest a page away).
+    HEART_BOARD_PAGE_SIZE = _int("HEART_BOARD_PAGE_SIZE", 25)
     # Shared devices: minutes without a tap before the screen asks for the password again.
     HEART_IDLE_LOCK_MINUTES = _int("HEART_IDLE_LOCK_MINUTES", 15)
     # The dispatch map's tile layer (a Leaflet URL template) and its attribution. None: the map

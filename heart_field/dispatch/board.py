@@ -177,7 +177,9 @@ def whole(flt: board.CallFilter) -> dict:
     teams = [t for t in units if t.status != TeamStatus.OFF_DUTY]
     held = board.open_assignments(db.session)
     tiles = tiles_of(teams, held, now)
-    page = board.waiting_page(db.session, flt, now, _overdue_after())
+    page = board.waiting_page(
+        db.session, flt, now, _overdue_after(), current_app.config["HEART_BOARD_PAGE_SIZE"]
+    )
     active = _held_calls(tiles, flt)
     elsewhere = db.session.scalars(
         select(Incident)
@@ -223,7 +225,9 @@ def changed_rows(flt: board.CallFilter, changes: board.Changes, tick: bool = Fal
     changed = [t for t in tiles if t.team.id in changes.team_ids]
     changed.sort(key=lambda t: t.team.call_sign)
     active_changed = _held_calls(changed, flt)
-    page = board.waiting_page(db.session, flt, now, _overdue_after())
+    page = board.waiting_page(
+        db.session, flt, now, _overdue_after(), current_app.config["HEART_BOARD_PAGE_SIZE"]
+    )
     # The waiting page is drawn again when a call left or joined it, or a call on it (or the
     # team recommended for one) changed.
     waiting_moved = (
@@ -299,7 +303,6 @@ def _common(flt: board.CallFilter, held_parts: frozenset[str] = frozenset()) -> 
     return dict(
         call_filter=flt,
         status_filters=board.STATUS_FILTERS,
-        waiting_page_size=board.PAGE_SIZE,
         board_view_args=lambda page: view_args(replace(flt, page=page)),
         can_dispatch=current_user.role == Role.DISPATCHER,
         city_bounds=settings.dispatching().city_limits.bounds,

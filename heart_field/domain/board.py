@@ -28,7 +28,6 @@ from ..models import (
     StatusEvent,
 )
 
-PAGE_SIZE = 25  # waiting calls per page
 OVERDUE_LISTED = 10  # overdue calls listed at the top, most urgent first (all are counted)
 CHANGES_AT_MOST = 100  # feed entries a row update covers; further behind, the whole board
 SEARCH_MAX_LENGTH = 80
@@ -98,6 +97,7 @@ class WaitingPage:
     total: int  # waiting calls that pass the filter
     page: int
     pages: int
+    size: int  # calls on a full page
     overdue: list[Incident]  # the most urgent overdue calls, whatever the page and filter
     overdue_total: int
 
@@ -111,21 +111,23 @@ def _by_urgency(query):
     return query.order_by(Incident.priority, Incident.received_at, Incident.id)
 
 
-def waiting_page(session: Session, flt: CallFilter, now: datetime, overdue_after: timedelta):
+def waiting_page(
+    session: Session, flt: CallFilter, now: datetime, overdue_after: timedelta, page_size: int
+) -> WaitingPage:
     """One page of the waiting calls that pass the filter, and the overdue calls apart."""
     total = 0
     calls: list[Incident] = []
     if flt.shows_waiting():
         total = session.scalar(_waiting(flt).with_only_columns(func.count()).order_by(None))
-    pages = max(1, math.ceil(total / PAGE_SIZE))
+    pages = max(1, math.ceil(total / page_size))
     page = min(max(1, flt.page), pages)
     if total:
         calls = list(
             session.scalars(
                 _by_urgency(_waiting(flt))
                 .options(selectinload(Incident.assignments), joinedload(Incident.recommended_team))
-                .limit(PAGE_SIZE)
-                .offset((page - 1) * PAGE_SIZE)
+                .limit(page_size)
+                .offset((page - 1) * page_size)
             )
         )
     # Overdue calls show whatever the filter and page: they need acting on.
@@ -134,7 +136,7 @@ def waiting_page(session: Session, flt: CallFilter, now: datetime, overdue_after
     overdue = (
         list(session.scalars(_by_urgency(late).limit(OVERDUE_LISTED))) if overdue_total else []
     )
-    return WaitingPage(calls, total, page, pages, overdue, overdue_total)
+    return WaitingPage(calls, total, page, pages, page_size, overdue, overdue_total)
 
 
 def waiting_ahead(session: Session, priority: int, limit: int = 10) -> list[Incident]:

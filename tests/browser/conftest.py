@@ -67,6 +67,9 @@ def serve(folder, database_url):
         HEART_SERVICE_HOURS="00:00-24:00",  # browser tests run at any hour
         # Streams end often, so the browser's reconnect with Last-Event-ID is exercised.
         HEART_LIVE_STREAM_SECONDS="4",
+        # The session's tests share a server whose waiting calls pile up: keep each test's
+        # call on the board's first page (paging has tests of its own: web/test_board_scale).
+        HEART_BOARD_PAGE_SIZE="500",
     )
     seed_demo(env)
     # Threads enough for the live streams the tests open (production uses gevent: README).

@@ -73,11 +73,14 @@ def test_a_refresh_waits_while_the_dispatcher_is_changing_a_board_form(browser, 
 
     page.evaluate("() => htmx.trigger(document.getElementById('board'), 'sse:feed')")
     page.wait_for_timeout(1000)  # time enough for a refresh that was not held
+    held = page.evaluate(
+        "() => HeartRefresh.decisions().filter(d => d.region === 'board').pop().verdict"
+    )
+    assert held == "later:in-use"
     assert page.evaluate("() => document.getElementById('board') === window.boardBefore")
     expect(choices).to_have_value(other)
     expect(choices).to_be_focused()
 
-    page.get_by_role("heading", name="Teams").click()  # leaves the form: the held refresh comes now
-    page.wait_for_function(
-        "() => document.getElementById('board') !== window.boardBefore", timeout=3000
-    )
+    # Leaving the form lets the held refresh (the board's row update) go at once.
+    with page.expect_request(re.compile(r"/dispatch/board/changes\?"), timeout=3000):
+        page.get_by_role("heading", name="Teams").click()
