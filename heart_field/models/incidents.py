@@ -220,6 +220,9 @@ class StatusEvent(db.Model):
         # The board and the responder's card ask for each team's latest entry of a kind
         # (backup, acknowledgements): without this they read the whole feed every time.
         Index("ix_status_events_action_team", "action", "team_id"),
+        # Hours on duty per unit: each unit's log-ons and log-offs in a period, and its latest
+        # before it, as index ranges (the index above keeps its id order for the board).
+        Index("ix_status_events_action_team_received", "action", "team_id", "received_at"),
     )
 
 
