@@ -19,13 +19,16 @@ import statistics
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, func, select
 
+from heart_field.config import Config
 from heart_field.extensions import db
 from heart_field.models import Incident, IncidentStatus, StatusEvent, Team
+from heart_field.reports.forms import MAX_DAYS
 
 from . import dataset, pages
 from .dataset import Sizes
@@ -47,14 +50,27 @@ def _counts(url: str) -> dict[str, int]:
     return counts
 
 
-def measure(url: str, repeats: int) -> list[tuple[str, float, int, float]]:
-    """(path, median ms, statements, KB) for GET /login, then every report page."""
+def longer_ranges() -> list[str]:
+    """/reports/ over the last year and the longest range the form takes (five years)."""
+    today = datetime.now(ZoneInfo(Config.HEART_TIMEZONE)).date()
+    return [
+        f"/reports/?start={today - timedelta(days=days - 1)}&end={today}"
+        for days in (365, MAX_DAYS - 1)
+    ]
+
+
+def measure(url: str, repeats: int, extra: list[str]) -> list[tuple[str, float, int, float]]:
+    """(path, median ms, statements, KB) for GET /login, then every report page, then the
+    extra paths (as the supervisor)."""
     rows = []
     with pages.Counted(url) as counted:
         report_pages = [p for p in pages.pages_for(counted.app) if p.path.startswith("/reports")]
         signed_out = counted.app.test_client()
-        for path, client in [("/login", signed_out)] + [
-            (p.path, counted.client(p.username)[0]) for p in report_pages
+        supervisor = counted.client("supervisor")[0]
+        for path, client in [
+            ("/login", signed_out),
+            *[(p.path, counted.client(p.username)[0]) for p in report_pages],
+            *[(path, supervisor) for path in extra],
         ]:
             client.get(path)  # warm: templates compiled, pool filled
             times, statements = [], []
@@ -130,6 +146,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="the database holds the data already")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--explain", action="store_true", help="each statement's time and plan")
+    parser.add_argument(
+        "--ranges", action="store_true", help="also /reports/ over a year and over five years"
+    )
     options = parser.parse_args()
     url = options.database_url or (
         f"sqlite:///{Path(tempfile.mkdtemp(prefix='heart-report-pages-')) / 'reports.db'}"
@@ -139,7 +158,7 @@ def main() -> None:
     else:
         dataset.build(url, options.scale, Sizes())
     counts = _counts(url)
-    rows = measure(url, options.repeats)
+    rows = measure(url, options.repeats, longer_ranges() if options.ranges else [])
     database = "PostgreSQL" if dataset.is_postgresql(url) else "SQLite (WAL)"
     print(table(rows, options.scale, counts, options.repeats, database))
     if options.explain:
