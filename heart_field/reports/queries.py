@@ -504,6 +504,9 @@ def _attended(scope: Scope):
         .join(Assignment, Assignment.id == latest.c.assignment_id)
         .join(Team, Team.id == Assignment.team_id)
         .outerjoin(Outcome, Outcome.incident_id == Incident.id)
+        # Said again of the calls themselves (the subquery already keeps only these): without
+        # it PostgreSQL reads every call ever received to join the few in the period.
+        .where(_in_period(scope))
     )
     if scope.unit_type:
         stmt = stmt.where(Team.unit_type == scope.unit_type)
