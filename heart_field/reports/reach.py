@@ -83,7 +83,9 @@ def _calls(scope: Scope):
             CallResolution.code,
             CallResolution.from_status,
             taps.c.first_assigned - received,
-            func.coalesce(taps.c.arrivals, 0) + case((Outcome.id.is_(None), 0), else_=1),
+            # Whether an outcome exists, from its call's id alone: the unique index on
+            # outcomes.incident_id answers it without reading the outcomes themselves.
+            func.coalesce(taps.c.arrivals, 0) + case((Outcome.incident_id.is_(None), 0), else_=1),
             epoch_seconds(CallResolution.resolved_at) - received,
         )
         .outerjoin(taps, taps.c.incident_id == Incident.id)
