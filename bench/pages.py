@@ -7,6 +7,7 @@ network or browser is involved, so the time is the server's alone.
 """
 
 import statistics
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -58,20 +59,25 @@ def pages_for(app) -> list[Page]:
 
 
 class Counted:
-    """The app in this process, with every SQL statement it sends counted, and on SQLite the
-    time the write lock is held (from BEGIN IMMEDIATE to the end of the commit)."""
+    """The app in this process, with every SQL statement its requests send counted, and on
+    SQLite the time the write lock is held (from BEGIN IMMEDIATE to the end of the commit).
+    Only the thread that makes the requests is counted (the test client serves a request in
+    the caller's thread): the app's own background threads (the push sender) are not."""
 
     def __init__(self, url: str):
         self.app = make_app(url)
         self.statements = 0
         self.lock_seconds = 0.0
         self._locked_at: float | None = None
+        self._thread = threading.get_ident()
         # Requests must not run inside an outer app context: they would share its `g`
         # (and so the signed-in user) between clients.
         with self.app.app_context():
             self.engine = db.engine
 
     def _count(self, _conn, _cursor, statement, *_args) -> None:
+        if threading.get_ident() != self._thread:
+            return
         self.statements += 1
         if statement.startswith("BEGIN IMMEDIATE"):
             self._locked_at = time.perf_counter()

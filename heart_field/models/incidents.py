@@ -228,6 +228,9 @@ class StatusEvent(db.Model):
         Index("ix_status_events_action_team", "action", "team_id"),
         # Each team's current status event (late_statuses): one entry per team.
         Index("ix_status_events_team_version", "team_id", "team_version"),
+        # Hours on duty per unit: each unit's log-ons and log-offs in a period, and its latest
+        # before it, as index ranges (the index above keeps its id order for the board).
+        Index("ix_status_events_action_team_received", "action", "team_id", "received_at"),
     )
 
 

@@ -58,6 +58,8 @@ class Shift(db.Model):
     __table_args__ = (
         Index("ix_shifts_team_open", "team_id", "ended_at"),
         Index("ix_shifts_user_open", "user_id", "ended_at"),
+        # Hours on duty per person: the shifts open at a period's start or ended after it.
+        Index("ix_shifts_ended_started", "ended_at", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..models import Shift, StatusEvent, Team, User
@@ -66,32 +66,55 @@ def _by_person(session: Session, scope: Scope, now: datetime) -> Table:
 
 
 def _by_unit(session: Session, scope: Scope, now: datetime) -> Table:
-    """A unit is on duty from each log_on event to the next log_off (or now)."""
+    """A unit is on duty from each log_on event to the next log_off (or now). The status
+    machine alternates them (log on only when off duty, log off only when available), so a
+    unit's state at the period's start is its latest one of the two before it: the log-ons
+    and log-offs read are each unit's latest two before the period and those inside it
+    (ix_status_events_action_team_received), never the years before."""
+    start, end = scope.period.start, scope.period.end
+
+    def latest_before(action: str):
+        return (
+            select(func.max(StatusEvent.received_at))
+            .where(
+                StatusEvent.team_id == Team.id,
+                StatusEvent.action == action,
+                StatusEvent.received_at < start,
+            )
+            .scalar_subquery()
+        )
+
+    teams = session.execute(
+        select(Team, latest_before("log_on"), latest_before("log_off")).order_by(Team.call_sign)
+    ).all()
+    periods: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+    for team, on, off in teams:
+        if on is not None and (off is None or off < on):
+            periods[team.id].append((on, None))  # on duty as the period starts
     query = (
         select(StatusEvent.team_id, StatusEvent.action, StatusEvent.received_at)
         .where(
             StatusEvent.action.in_(("log_on", "log_off")),
-            StatusEvent.received_at < scope.period.end,
+            # Unit by unit: each unit's log-ons and log-offs in the period are index ranges.
+            StatusEvent.team_id.in_(select(Team.id)),
+            StatusEvent.received_at >= start,
+            StatusEvent.received_at < end,
         )
         .order_by(StatusEvent.team_id, StatusEvent.id)
     )
-    periods: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
     for team_id, action, at in session.execute(query):
         if action == "log_on":
             periods[team_id].append((at, None))
         elif periods[team_id] and periods[team_id][-1][1] is None:
             periods[team_id][-1] = (periods[team_id][-1][0], at)
-    teams = {t.id: t for t in session.scalars(select(Team).order_by(Team.call_sign))}
     rows = []
-    for team in teams.values():
+    for team, _, _ in teams:
         if scope.unit_type and team.unit_type != scope.unit_type:
             continue
         spans = [
-            (start, end)
-            for start, end in periods.get(team.id, [])
-            if end is None or end > scope.period.start
+            (began, ended) for began, ended in periods[team.id] if ended is None or ended > start
         ]
-        hours = sum(_overlap_hours(start, end, scope, now) for start, end in spans)
+        hours = sum(_overlap_hours(began, ended, scope, now) for began, ended in spans)
         if spans:
             rows.append([team.call_sign, team.unit_label, len(spans), round(hours, 1)])
     return Table(

@@ -238,17 +238,52 @@ INTERVALS = (
 RECEIVED_ASSIGNED, ASSIGNED_EN_ROUTE, EN_ROUTE_ON_SCENE, RECEIVED_ON_SCENE = range(4)
 
 
+def _first_tap(action: str):
+    """The device time (epoch seconds) of a call's first tap of this kind, as an aggregate."""
+    return func.min(case((StatusEvent.action == action, epoch_seconds(StatusEvent.occurred_at))))
+
+
+def _last_tap(action: str):
+    return func.max(case((StatusEvent.action == action, epoch_seconds(StatusEvent.occurred_at))))
+
+
+# Every tap query below reads ALL the status events of the calls in scope and picks the kinds
+# it wants with CASE, never with a WHERE on the action: given one, the planner would start
+# from the (action, team) index and read every tap ever made (500,000 at 100x) instead of
+# finding the calls by time received and their taps through ix_status_events_incident_team.
+
+
+def call_taps(scope: Scope):
+    """Per call received in the scope that has status events: the device times (epoch
+    seconds) of its first and latest assignment, first En route and first On scene, and how
+    many On scene taps it had. The one definition of a call's tap times, for every table."""
+    ev = StatusEvent
+    return (
+        select(
+            ev.incident_id.label("incident_id"),
+            _first_tap("assign").label("first_assigned"),
+            _last_tap("assign").label("assigned"),
+            _first_tap("en_route").label("en_route"),
+            _first_tap("on_scene").label("on_scene"),
+            func.count(case((ev.action == "on_scene", 1))).label("arrivals"),
+        )
+        .join(Incident, Incident.id == ev.incident_id)
+        .where(_in_period(scope))
+        .group_by(ev.incident_id)
+        .subquery()
+    )
+
+
 def _team_times(session: Session, scope: Scope):
     """One row per (call, team sent), ordered by call: the local hour and weekday received,
     the team's unit, and in seconds: receipt to this team's first assignment, its latest
     assignment to its first En route, En route to On scene, and receipt to On scene."""
     ev = StatusEvent
-    tap = epoch_seconds(ev.occurred_at)
     received = epoch_seconds(Incident.received_at)
-    first_assigned = func.min(case((ev.action == "assign", tap)))
-    assigned = func.max(case((ev.action == "assign", tap)))
-    en_route = func.min(case((ev.action == "en_route", tap)))
-    on_scene = func.min(case((ev.action == "on_scene", tap)))
+    first_assigned = _first_tap("assign")
+    assigned = _last_tap("assign")
+    en_route = _first_tap("en_route")
+    on_scene = _first_tap("on_scene")
     period = scope.period
     stmt = (
         select(
@@ -264,10 +299,12 @@ def _team_times(session: Session, scope: Scope):
         )
         .join(Incident, Incident.id == ev.incident_id)
         .join(Team, Team.id == ev.team_id)
-        .where(_in_period(scope), ev.action.in_(("assign", "en_route", "on_scene")))
+        .where(_in_period(scope))
         # Received time first: SQLite then reads the calls in its index order and groups
         # without sorting; each call's rows come out together.
         .group_by(Incident.received_at, Incident.id, ev.team_id)
+        # A team counts once it was sent, drove or arrived (not for a note or a backup call).
+        .having(or_(first_assigned.is_not(None), en_route.is_not(None), on_scene.is_not(None)))
         .order_by(Incident.received_at, Incident.id)
     )
     if scope.unit_type:
@@ -467,6 +504,9 @@ def _attended(scope: Scope):
         .join(Assignment, Assignment.id == latest.c.assignment_id)
         .join(Team, Team.id == Assignment.team_id)
         .outerjoin(Outcome, Outcome.incident_id == Incident.id)
+        # Said again of the calls themselves (the subquery already keeps only these): without
+        # it PostgreSQL reads every call ever received to join the few in the period.
+        .where(_in_period(scope))
     )
     if scope.unit_type:
         stmt = stmt.where(Team.unit_type == scope.unit_type)
@@ -715,21 +755,7 @@ def every_call(session: Session, scope: Scope) -> Table:
     """One row per call received in the scope: the data behind every table, streamed.
     No personal details (no narrative, address or phone). A call's intervals follow the
     definitions above, with assigned -> en route from its latest assignment."""
-    ev = StatusEvent
-    tap = epoch_seconds(ev.occurred_at)
-    times = (
-        select(
-            ev.incident_id.label("incident_id"),
-            func.min(case((ev.action == "assign", tap))).label("first_assigned"),
-            func.max(case((ev.action == "assign", tap))).label("assigned"),
-            func.min(case((ev.action == "en_route", tap))).label("en_route"),
-            func.min(case((ev.action == "on_scene", tap))).label("on_scene"),
-        )
-        .join(Incident, Incident.id == ev.incident_id)
-        .where(_in_period(scope), ev.action.in_(("assign", "en_route", "on_scene")))
-        .group_by(ev.incident_id)
-        .subquery()
-    )
+    times = call_taps(scope)
     latest = _latest_assignments(scope)
     received = epoch_seconds(Incident.received_at)
     stmt = (

@@ -33,10 +33,18 @@ from ..models import (
     Incident,
     IncidentStatus,
     Outcome,
-    StatusEvent,
 )
 from ..models.steering import BY_PHONE
-from .queries import Scope, _in_period, _minutes, _share, _stream, epoch_seconds, percentile
+from .queries import (
+    Scope,
+    _in_period,
+    _minutes,
+    _share,
+    _stream,
+    call_taps,
+    epoch_seconds,
+    percentile,
+)
 from .tables import Table
 
 IN_PERSON, BY_PHONE_ROW, STILL_OPEN = "in_person", "by_phone", "still_open"
@@ -64,20 +72,7 @@ class Reach:
 
 def _calls(scope: Scope):
     """One row per call received in the scope: eligibility, how it ended, and its waits."""
-    ev = StatusEvent
-    taps = (
-        select(
-            ev.incident_id.label("incident_id"),
-            func.min(case((ev.action == "assign", epoch_seconds(ev.occurred_at)))).label(
-                "assigned"
-            ),
-            func.count(case((ev.action == "on_scene", 1))).label("arrivals"),
-        )
-        .join(Incident, Incident.id == ev.incident_id)
-        .where(_in_period(scope), ev.action.in_(("assign", "on_scene")))
-        .group_by(ev.incident_id)
-        .subquery()
-    )
+    taps = call_taps(scope)
     received = epoch_seconds(Incident.received_at)
     stmt = (
         select(
@@ -87,8 +82,10 @@ def _calls(scope: Scope):
             Incident.routed_to,
             CallResolution.code,
             CallResolution.from_status,
-            taps.c.assigned - received,
-            func.coalesce(taps.c.arrivals, 0) + case((Outcome.id.is_(None), 0), else_=1),
+            taps.c.first_assigned - received,
+            # Whether an outcome exists, from its call's id alone: the unique index on
+            # outcomes.incident_id answers it without reading the outcomes themselves.
+            func.coalesce(taps.c.arrivals, 0) + case((Outcome.incident_id.is_(None), 0), else_=1),
             epoch_seconds(CallResolution.resolved_at) - received,
         )
         .outerjoin(taps, taps.c.incident_id == Incident.id)

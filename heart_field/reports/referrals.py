@@ -15,6 +15,7 @@ from .queries import Scope, _count_if, _share, _stream, epoch_seconds, local_tex
 from .tables import Table
 
 FIRST_CONTACT_GOAL = timedelta(hours=48)
+OPEN_STATUSES = [s.value for s in ReferralStatus if s != ReferralStatus.CLOSED]
 
 
 @dataclass
@@ -90,7 +91,9 @@ def follow_through(session: Session, scope: Scope, now: datetime) -> Referrals:
             Referral.next_action_at,
         )
         .join(Team, Team.id == Referral.team_id)
-        .where(Referral.status != ReferralStatus.CLOSED.value, Referral.next_action_at < now, *unit)
+        # Open statuses named (not "!= closed"): ix_referrals_status_next_action then reads
+        # only the overdue ones, not every referral ever made.
+        .where(Referral.status.in_(OPEN_STATUSES), Referral.next_action_at < now, *unit)
         .order_by(Referral.next_action_at)
     ):
         rows.append(

@@ -2,7 +2,7 @@
 assignments, and each team's current status event
 
 Revision ID: 0020_board
-Revises: 0018_places
+Revises: 0019_report_indexes
 Create Date: 2026-12-02 15:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0020_board'
-down_revision = '0018_places'
+down_revision = '0019_report_indexes'
 branch_labels = None
 depends_on = None
 
