@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, func, literal, null, or_, select, text, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from ..models import DISPOSITIONS, Assignment, Incident, Outcome, Referral, ReferralStatus, User
@@ -69,6 +69,53 @@ class Place:
             parts.append(key_col == self.key)
         return or_(*parts)
 
+    def sql_text(self, n: int, radius_m: float) -> tuple[str, dict]:
+        """sql_filter as SQL text on incidents (bound values named by `n`): a board of a
+        hundred calls builds it in a millisecond, where expression objects take tens."""
+        parts, values = [], {}
+        if self.lat is not None and self.lon is not None:
+            dlat, dlon = self.box(radius_m)
+            parts.append(
+                f"(incidents.lat BETWEEN :s{n} AND :n{n} AND incidents.lon BETWEEN :w{n} AND :e{n})"
+            )
+            values.update(
+                {
+                    f"s{n}": self.lat - dlat,
+                    f"n{n}": self.lat + dlat,
+                    f"w{n}": self.lon - dlon,
+                    f"e{n}": self.lon + dlon,
+                }
+            )
+        if self.key:
+            parts.append(f"incidents.place_key = :k{n}")
+            values[f"k{n}"] = self.key
+        return " OR ".join(parts), values
+
+    def nearby(self, rows, radius_m: float) -> list:
+        """The rows (with lat, lon, place_key) that match this place: the box is worked out
+        once, and only rows inside it pay for the geodesic."""
+        if self.lat is None or self.lon is None:
+            return [r for r in rows if self.key and r.place_key == self.key]
+        dlat, dlon = self.box(radius_m)
+        south, north, west, east = (
+            self.lat - dlat,
+            self.lat + dlat,
+            self.lon - dlon,
+            self.lon + dlon,
+        )
+        return [
+            r
+            for r in rows
+            if (self.key and r.place_key == self.key)
+            or (
+                r.lat is not None
+                and r.lon is not None
+                and south <= r.lat <= north
+                and west <= r.lon <= east
+                and distance_km((self.lat, self.lon), (r.lat, r.lon)) * 1000 <= radius_m
+            )
+        ]
+
     def matches(self, lat, lon, key, radius_m: float) -> bool:
         """The exact test behind the bounding box: same address, or within the radius."""
         if self.key and key == self.key:
@@ -118,6 +165,16 @@ def prior_contacts(
     return prior_contacts_many(session, [incident], now, settings).get(incident.id)
 
 
+def _near_any(places: list[Place], radius_m: float):
+    """Incidents near any of the places (or at the same address), as one SQL condition."""
+    parts, values = [], {}
+    for n, place in enumerate(places):
+        part, bound = place.sql_text(n, radius_m)
+        parts.append(part)
+        values.update(bound)
+    return text("(" + " OR ".join(parts) + ")").bindparams(**values)
+
+
 def prior_contacts_many(
     session: Session, incidents: list[Incident], now: datetime, settings: PlaceSettings
 ) -> dict[int, PriorContacts]:
@@ -129,8 +186,7 @@ def prior_contacts_many(
     lookback = timedelta(days=settings.lookback_days)
     radius = settings.radius_m
 
-    def near(lat_col, lon_col, key_col):
-        return or_(*(p.sql_filter(lat_col, lon_col, key_col, radius) for _, p in placed))
+    near = _near_any([p for _, p in placed], radius)
 
     contacts = (
         select(
@@ -145,7 +201,7 @@ def prior_contacts_many(
         )
         .join(Outcome, Outcome.incident_id == Incident.id)
         .where(
-            near(Incident.lat, Incident.lon, Incident.place_key),
+            near,
             Incident.received_at >= min(i.received_at for i, _ in placed) - lookback,
             Incident.received_at < max(i.received_at for i, _ in placed),
             Outcome.disposition.not_in(NOT_A_CONTACT),
@@ -166,7 +222,7 @@ def prior_contacts_many(
         .join(Incident, Incident.id == Referral.incident_id)
         .outerjoin(User, User.id == Referral.claimed_by_id)
         .where(
-            near(Incident.lat, Incident.lon, Incident.place_key),
+            near,
             Referral.status != ReferralStatus.CLOSED.value,
         )
     )
@@ -174,7 +230,7 @@ def prior_contacts_many(
 
     found = {}
     for incident, place in placed:
-        here = [r for r in rows if place.matches(r.lat, r.lon, r.place_key, radius)]
+        here = place.nearby(rows, radius)
         since = incident.received_at - lookback
         before = [
             r
