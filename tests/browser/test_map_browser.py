@@ -1,6 +1,7 @@
 """The dispatch map in real Chromium with no network beyond the app: the boundary and markers
-without tiles, a marker's colour following a status change live, a click giving the geofence
-verdict, dragging an unverified call into place, and the phone's Navigate button."""
+without tiles, a marker's colour following a status change live (and no other marker redrawn),
+a waiting call drawn over a team beside it, a click giving the geofence verdict, dragging an
+unverified call into place, and the phone's Navigate button."""
 
 import re
 
@@ -13,6 +14,7 @@ pytestmark = pytest.mark.browser
 expect.set_options(timeout=15_000)
 
 DOWNTOWN = (35.9990, -78.9060)  # inside city limits, clear of the demo's markers
+BESIDE_CR3 = (35.9751, -78.8986)  # 0.1 km north of the demo's CR-3 (NCCU)
 OUTSIDE = (36.1000, -78.7800)  # north-east of the city, inside the map's frame
 
 
@@ -54,11 +56,44 @@ def marker(page, row_id):
     return page.locator(f"#map path[data-row='{row_id}']")
 
 
+def show(page, row_id):
+    """Zoom the map until the row's marker is drawn on its own (out of any group)."""
+    page.evaluate("id => window.heartMap.show(id)", row_id)
+    expect(marker(page, row_id)).to_have_count(1)
+    return marker(page, row_id)
+
+
+def drawn_or_grouped(page, kind):
+    """Markers of a kind on the map: drawn on their own, plus those counted in its groups."""
+    return page.evaluate(
+        """kind => {
+            const groups = [...document.querySelectorAll(`#map .map-group-${kind}`)];
+            const grouped = groups.reduce((sum, g) => sum + Number(g.textContent), 0);
+            return document.querySelectorAll(`#map path.map-${kind}`).length + grouped;
+        }""",
+        kind,
+    )
+
+
+def point_of(page, lat, lon):
+    """Where a place is on the page, in CSS pixels."""
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = window.heartMap.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }",
+        [lat, lon],
+    )
+    origin = page.locator("#map").bounding_box()
+    return origin["x"] + x, origin["y"] + y
+
+
 def fill_of(locator):
     return locator.evaluate("element => getComputedStyle(element).fill")
 
 
 def click_map(page, lat, lon):
+    """A click on the map at a place, centred on it and close in (at the default zoom a group
+    of markers may be drawn over it)."""
+    page.evaluate("([lat, lon]) => heartMap.map.setView([lat, lon], 14)", [lat, lon])
     x, y = page.evaluate(
         "([lat, lon]) => { const p = window.heartMap.map.latLngToContainerPoint([lat, lon]);"
         " return [p.x, p.y]; }",
@@ -75,8 +110,12 @@ def test_map_draws_boundary_and_markers_without_tiles(dispatcher):
         "#calls-waiting article[data-lat], #calls-active article[data-lat]"
     ).count()
     assert teams >= 4 and calls >= 1  # the demo's four teams, and any other tests added
-    expect(dispatcher.locator("#map path.map-team")).to_have_count(teams)
-    expect(dispatcher.locator("#map path.map-call")).to_have_count(calls)
+    waiting = dispatcher.locator("#calls-waiting article[data-lat]").count()
+    expect(dispatcher.locator(f"#map[data-markers='{teams + calls}']")).to_have_count(1)
+    assert drawn_or_grouped(dispatcher, "team") == teams
+    assert drawn_or_grouped(dispatcher, "waiting") == waiting
+    assert drawn_or_grouped(dispatcher, "active") == calls - waiting
+    show(dispatcher, "team-CR-1")
     expect(dispatcher.locator("#map .leaflet-tooltip", has_text="CR-1")).to_be_visible()
     assert dispatcher.locator("#map img.leaflet-tile").count() == 0
     box = dispatcher.locator("#map path.map-boundary").bounding_box()
@@ -90,7 +129,7 @@ def test_team_marker_colour_follows_its_status_without_reload(
     context, phone = open_phone(browser, playwright, live_server, "cr2-1")
     try:
         dispatcher.evaluate("window.notReloaded = true")
-        cr2 = marker(dispatcher, "team-CR-2")
+        cr2 = show(dispatcher, "team-CR-2")
         expect(cr2).to_have_class(re.compile(r"\bstatus-available\b"))
         available = fill_of(cr2)
 
@@ -113,6 +152,81 @@ def test_team_marker_colour_follows_its_status_without_reload(
             back.click()
             expect(back).to_have_count(0)
         context.close()
+
+
+def test_an_event_redraws_only_the_changed_teams_marker(
+    dispatcher, browser, playwright, live_server
+):
+    """A status change live: CR-2's marker follows it; every other marker keeps its element."""
+    context, phone = open_phone(browser, playwright, live_server, "cr2-1")
+    try:
+        # Zoomed in enough that the demo's teams and calls are each drawn, out of any group.
+        cr2 = dispatcher.locator("#team-CR-2")
+        dispatcher.evaluate(
+            "([lat, lon]) => heartMap.map.setView([lat, lon], 13)",
+            [float(cr2.get_attribute("data-lat")), float(cr2.get_attribute("data-lon"))],
+        )
+        expect(marker(dispatcher, "team-CR-2")).to_have_count(1)
+        kept = dispatcher.evaluate(
+            """() => {
+                window.before = new Map([...document.querySelectorAll('#map path[data-row]')]
+                    .map(path => [path.dataset.row, path]));
+                return window.before.size;
+            }"""
+        )
+        assert kept >= 3
+        board = dispatcher.locator("#team-CR-2").element_handle()
+
+        phone.locator("summary", has_text="Team CR-2").click()
+        phone.get_by_role("button", name="Out of service").click()
+        expect(dispatcher.locator("#team-CR-2 .status")).to_have_text("Out of service")
+        expect(marker(dispatcher, "team-CR-2")).to_have_class(
+            re.compile(r"\bstatus-out_of_service\b")
+        )
+        assert board.evaluate("row => !row.isConnected")  # the row was swapped in anew
+        redrawn = dispatcher.evaluate(
+            """() => [...window.before].filter(([row, path]) =>
+                document.querySelector(`#map path[data-row="${row}"]`) !== path
+            ).map(([row]) => row)"""
+        )
+        assert redrawn == ["team-CR-2"]
+    finally:
+        back = phone.get_by_role("button", name="Back in service")
+        if back.count():
+            back.click()
+            expect(back).to_have_count(0)
+        context.close()
+
+
+def test_a_waiting_call_beside_a_team_is_drawn_over_it(dispatcher):
+    """A waiting call 0.1 km from a team, at the default zoom: on top, and a click reaches it."""
+    dispatcher.get_by_label("CAD number").fill("D2611279903")
+    dispatcher.get_by_label("Call type").select_option(label="Welfare check")
+    dispatcher.get_by_label("Latitude", exact=True).fill(str(BESIDE_CR3[0]))
+    dispatcher.get_by_label("Longitude", exact=True).fill(str(BESIDE_CR3[1]))
+    dispatcher.get_by_role("button", name="Enter call").click()
+    call = dispatcher.locator("#calls-waiting article[data-cad=D2611279903]")
+    expect(call).to_have_count(1)
+    row_id = call.get_attribute("id")
+
+    dispatcher.reload()  # the default zoom, everything drawn at once
+    expect(dispatcher.locator("#map[data-markers]")).to_have_count(1)
+    team = dispatcher.locator("#team-CR-3")
+    team_at = point_of(
+        dispatcher, float(team.get_attribute("data-lat")), float(team.get_attribute("data-lon"))
+    )
+    call_at = point_of(dispatcher, *BESIDE_CR3)
+    assert abs(team_at[0] - call_at[0]) + abs(team_at[1] - call_at[1]) < 9  # inside the team's dot
+    expect(marker(dispatcher, row_id)).to_be_visible()
+    on_top = dispatcher.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).getAttribute('data-row')", list(call_at)
+    )
+    assert on_top == row_id
+
+    dispatcher.mouse.click(*call_at)
+    expect(call).to_be_focused()
+    expect(dispatcher.locator("#map .leaflet-tooltip", has_text="D2611279903")).to_be_visible()
+    expect(dispatcher.get_by_label("Latitude", exact=True)).to_have_value("")  # no new call picked
 
 
 def test_click_inside_and_outside_city_limits_shows_the_verdict(dispatcher):
@@ -160,8 +274,7 @@ def test_dragging_an_unverified_call_places_it(dispatcher):
     )
     expect(call).to_contain_text("Inside city limits")
     expect(dispatcher.locator("#map .map-unverified")).to_have_count(0)
-    row_id = call.get_attribute("id")
-    expect(marker(dispatcher, row_id)).to_have_count(1)
+    show(dispatcher, call.get_attribute("id"))
 
 
 def test_phone_shows_the_call_map_and_navigate(dispatcher, browser, playwright, live_server):
