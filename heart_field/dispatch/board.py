@@ -257,7 +257,7 @@ def changed_rows(flt: board.CallFilter, changes: board.Changes, tick: bool = Fal
         divert_choices=board.waiting_ahead(db.session, 3),
         late=status.late_statuses(db.session, list(changes.team_ids)),
         crews=shifts.crews(db.session, [i for i in changes.team_ids if i in units]),
-        **_common(flt, frozenset(request.args.getlist("have"))),
+        **_common(flt, frozenset(request.args.get("have", "").split(","))),
         **_hours(now),
     )
 

@@ -33,7 +33,8 @@
       detail.parameters.after = detail.elt.getAttribute("data-cursor") || "0";
       // The parts it shows (alerts, team choices), by digest: unchanged ones are not sent.
       detail.parameters.have = Array.prototype.map.call(
-        detail.elt.querySelectorAll("[data-digest]"), function (part) { return part.getAttribute("data-digest"); });
+        detail.elt.querySelectorAll("[data-digest]"), function (part) { return part.getAttribute("data-digest"); }
+      ).join(",");
       // The timer (quiet refresh, or polling while the stream is down) also redraws the
       // waiting page and the alerts: calls entered elsewhere, clocks, overdue calls.
       if (trigger !== "sse:feed" && trigger !== "heart:refresh") detail.parameters.tick = "1";

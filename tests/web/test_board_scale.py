@@ -261,7 +261,7 @@ def test_a_row_update_leaves_out_the_parts_the_board_already_shows(desk):
     assert len(digests) == 3  # the teams' alerts, the call alerts, the available teams
     cursor = _cursor(board_html)
     _apply(teams[0], Action.OUT_OF_SERVICE)  # CR-1 is no longer available
-    have = "&".join(f"have={d}" for d in digests)
+    have = "have=" + ",".join(digests)
     html = desk.get(f"/dispatch/board/changes?after={cursor}&{have}", headers=HX).text
     assert 'id="alerts"' not in html and 'id="call-alerts"' not in html  # unchanged
     choices = html.split('id="team-choices-holder"', 1)[1]
