@@ -143,8 +143,8 @@ def report(result: dict, counts: dict) -> str:
     ]
     total = 0
     for path in STATIC_FILES:
-        body = (ROOT / "static" / path).read_bytes()
-        bodies[f"/static/{path}"] = body
+        if (ROOT / "static" / path).exists():  # an older tree may lack some (before and after)
+            bodies[f"/static/{path}"] = (ROOT / "static" / path).read_bytes()
     for url, body in sorted(bodies.items()):
         if url.endswith("/dispatch/"):
             continue
