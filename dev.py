@@ -2,7 +2,7 @@
 """Set up and run HEART Field on this machine, or run its tests. Needs only Python 3.11+.
 
     python3 dev.py run    # first time: virtualenv, install, database, demo shift; then serve
-    python3 dev.py test   # every test (extra arguments go to pytest)
+    python3 dev.py test   # every test; with arguments, pytest with those arguments
     python3 dev.py lint   # ruff check and ruff format --check (CI runs it first)
 
 The virtual environment lives in .venv and is reinstalled when pyproject.toml changes.
@@ -14,6 +14,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -122,7 +123,57 @@ def serve(command: list[str], env: dict) -> int:
 
 
 def test(args: list[str]) -> int:
-    code = subprocess.call([str(PYTHON), "-m", "pytest", *args], cwd=ROOT)
+    """With arguments, pytest with them; without, every test (whole_suite)."""
+    if not args:
+        return whole_suite()
+    return _passed_or_failed(subprocess.call([str(PYTHON), "-m", "pytest", *args], cwd=ROOT))
+
+
+# The tests that drive a real Chromium mostly wait (for servers, pages, the live feed); the others
+# mostly compute. So the whole suite runs as two pytest runs side by side.
+BROWSER_TESTS = ["-m", "browser"]
+# pytest-xdist: two worker processes, each test file on one of them (its servers started once).
+OTHER_TESTS = ["-m", "not browser", "-n", "2", "--dist", "loadfile"]
+
+
+def whole_suite() -> int:
+    """Every test, in two pytest runs at once: the browser tests in one process, and the rest
+    in two more at a lower CPU priority, so the browser tests' servers and Chromium answer as
+    fast as when they run alone. The browser run's output is shown when both have ended."""
+    pytest = [str(PYTHON), "-m", "pytest"]
+    with tempfile.NamedTemporaryFile("w+", prefix="browser-tests-", suffix=".log") as log:
+        print(f"Browser tests running alongside (their output: {log.name}) ...", flush=True)
+        browser = subprocess.Popen(
+            [*pytest, *BROWSER_TESTS], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            others = subprocess.call(
+                [*pytest, *OTHER_TESTS],
+                cwd=ROOT,
+                preexec_fn=_lower_priority if os.name == "posix" else None,
+            )
+            print("\nWaiting for the browser tests ...", flush=True)
+            browsers = browser.wait()
+        finally:
+            if browser.poll() is None:
+                browser.terminate()
+                browser.wait()
+        log.seek(0)
+        print(log.read(), end="", flush=True)
+    others, browsers = _passed_or_failed(others), _passed_or_failed(browsers)
+    print(
+        f"\nbrowser tests: {'passed' if browsers == 0 else 'FAILED'}; "
+        f"all other tests: {'passed' if others == 0 else 'FAILED'}",
+        flush=True,
+    )
+    return others or browsers
+
+
+def _lower_priority() -> None:
+    os.nice(19)
+
+
+def _passed_or_failed(code: int) -> int:
     if code == 5:
         print("pytest collected no tests: that is a failure here.", file=sys.stderr)
         return 1
