@@ -170,7 +170,7 @@ def whole_suite() -> int:
 
 
 def _lower_priority() -> None:
-    os.nice(19)
+    os.nice(10)
 
 
 def _passed_or_failed(code: int) -> int:
