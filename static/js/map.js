@@ -66,7 +66,7 @@
     inner.setAttribute("role", "img");
     inner.setAttribute("aria-label", words);
     inner.title = words + ". Click to zoom in.";
-    var size = count < 10 ? 28 : count < 100 ? 32 : 38;
+    var size = count < 10 ? 24 : count < 100 ? 28 : 34;
     return L.divIcon({
       html: inner,
       className: "map-group map-group-" + kind + " " + worst,
@@ -112,9 +112,10 @@
   }
 
   var groups = {
-    active: group("active-calls", callGroupIcon("active"), 40),
+    // Groups gather markers within about two icons' width, so no two groups of a kind overlap.
+    active: group("active-calls", callGroupIcon("active"), 60),
     team: group("teams", teamGroupIcon, 60),
-    waiting: group("waiting-calls", callGroupIcon("waiting"), 30)
+    waiting: group("waiting-calls", callGroupIcon("waiting"), 60)
   };
   var markers = {};  // row id -> marker; marker.heartShape is what it shows
 
