@@ -266,7 +266,11 @@
     element.setAttribute("data-sync-ms", (performance.now() - started).toFixed(1));
   }
 
-  function followBoard() {
+  function followBoard(event) {
+    // A row update (its answer names the board's new cursor) was followed row by row as it
+    // was swapped in: walking every row again would cost each live event the whole board.
+    var xhr = event && event.detail && event.detail.xhr;
+    if (xhr && xhr.getResponseHeader("X-Board-Cursor")) return;
     follow(Array.prototype.slice.call(document.querySelectorAll(ROWS)), true);
   }
 
