@@ -14,7 +14,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import venv
 from pathlib import Path
 
@@ -129,48 +128,25 @@ def test(args: list[str]) -> int:
     return _passed_or_failed(subprocess.call([str(PYTHON), "-m", "pytest", *args], cwd=ROOT))
 
 
-# The tests that drive a real Chromium mostly wait (for servers, pages, the live feed); the others
-# mostly compute. So the whole suite runs as two pytest runs side by side.
+# The tests that drive a real Chromium time what they see (a board update within seconds), so
+# they run alone, after the rest; the others run in two pytest-xdist worker processes, each
+# test file on one of them (its servers started once). Run side by side on a 2-core machine,
+# the browser tests' timing checks failed.
 BROWSER_TESTS = ["-m", "browser"]
-# pytest-xdist: two worker processes, each test file on one of them (its servers started once).
 OTHER_TESTS = ["-m", "not browser", "-n", "2", "--dist", "loadfile"]
 
 
 def whole_suite() -> int:
-    """Every test, in two pytest runs at once: the browser tests in one process, and the rest
-    in two more at a lower CPU priority, so the browser tests' servers and Chromium answer as
-    fast as when they run alone. The browser run's output is shown when both have ended."""
+    """Every test: the non-browser tests on two workers, then the browser tests alone."""
     pytest = [str(PYTHON), "-m", "pytest"]
-    with tempfile.NamedTemporaryFile("w+", prefix="browser-tests-", suffix=".log") as log:
-        print(f"Browser tests running alongside (their output: {log.name}) ...", flush=True)
-        browser = subprocess.Popen(
-            [*pytest, *BROWSER_TESTS], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            others = subprocess.call(
-                [*pytest, *OTHER_TESTS],
-                cwd=ROOT,
-                preexec_fn=_lower_priority if os.name == "posix" else None,
-            )
-            print("\nWaiting for the browser tests ...", flush=True)
-            browsers = browser.wait()
-        finally:
-            if browser.poll() is None:
-                browser.terminate()
-                browser.wait()
-        log.seek(0)
-        print(log.read(), end="", flush=True)
-    others, browsers = _passed_or_failed(others), _passed_or_failed(browsers)
+    others = _passed_or_failed(subprocess.call([*pytest, *OTHER_TESTS], cwd=ROOT))
+    browsers = _passed_or_failed(subprocess.call([*pytest, *BROWSER_TESTS], cwd=ROOT))
     print(
         f"\nbrowser tests: {'passed' if browsers == 0 else 'FAILED'}; "
         f"all other tests: {'passed' if others == 0 else 'FAILED'}",
         flush=True,
     )
     return others or browsers
-
-
-def _lower_priority() -> None:
-    os.nice(10)
 
 
 def _passed_or_failed(code: int) -> int:

@@ -36,6 +36,7 @@ from ..models import (
     TeamStatus,
     utcnow,
 )
+from .forms import ElsewhereForm, PlaceForm
 
 # Calls sent to another responder stay on the board this long, so the dispatcher can record who went.
 ELSEWHERE_WINDOW = timedelta(hours=12)
@@ -181,15 +182,7 @@ def whole(flt: board.CallFilter) -> dict:
         db.session, flt, now, _overdue_after(), current_app.config["HEART_BOARD_PAGE_SIZE"]
     )
     active = _held_calls(tiles, flt)
-    elsewhere = db.session.scalars(
-        select(Incident)
-        .where(
-            Incident.status == IncidentStatus.ROUTED_ELSEWHERE,
-            Incident.received_at >= now - ELSEWHERE_WINDOW,
-        )
-        .order_by(Incident.received_at.desc())
-        .limit(50)
-    ).all()
+    elsewhere = _elsewhere(now)
     shown = page.calls + active
     return dict(
         cursor=cursor,
@@ -251,6 +244,12 @@ def changed_rows(flt: board.CallFilter, changes: board.Changes, tick: bool = Fal
         waiting=waiting,
         waiting_page=page,
         waiting_moved=waiting_moved,
+        tick=tick,
+        elsewhere=_elsewhere(now) if tick else [],
+        place_forms={},
+        new_place_form=lambda: PlaceForm(formdata=None),
+        elsewhere_forms={},
+        new_elsewhere_form=lambda: ElsewhereForm(formdata=None),
         active=active_changed,
         board_calls=shown,
         steer=steering_for(shown),
@@ -260,6 +259,19 @@ def changed_rows(flt: board.CallFilter, changes: board.Changes, tick: bool = Fal
         **_common(flt, frozenset(request.args.get("have", "").split(","))),
         **_hours(now),
     )
+
+
+def _elsewhere(now) -> list[Incident]:
+    """Calls sent to another responder lately, newest first."""
+    return db.session.scalars(
+        select(Incident)
+        .where(
+            Incident.status == IncidentStatus.ROUTED_ELSEWHERE,
+            Incident.received_at >= now - ELSEWHERE_WINDOW,
+        )
+        .order_by(Incident.received_at.desc())
+        .limit(50)
+    ).all()
 
 
 def _held_calls(tiles, flt: board.CallFilter) -> list[Incident]:

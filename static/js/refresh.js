@@ -27,7 +27,7 @@
   var HOLD_EDIT_MS = 30000;
   var heldSince = {};   // region id -> when a refresh was first held for use
   var pending = {};     // region id -> a refresh is owed (skipped offline or while held)
-  var lastDone = {};    // region id -> when it was last refreshed (swapped in or 304)
+  var lastDone = {};    // region id -> when its timer last refreshed it (swapped in or 304)
   var etags = {};       // region id -> ETag of what the region shows
   var holds = [];       // [name, function (region) -> true while it must stay as it is]
   var decisions = [];   // the latest verdicts, for tests and for looking at a phone
@@ -184,7 +184,9 @@
     var region = requester(event.detail);
     if (isOwnRefresh(event.detail)) {
       if (xhr.status === 200 || xhr.status === 304) {
-        lastDone[region.id] = Date.now();
+        // Only the timer's own refresh counts: a feed event's may redraw only some rows (the
+        // board's row updates), and a steady feed must not hold back the quiet refresh.
+        if (causeOf(event.detail.requestConfig) === "timer") lastDone[region.id] = Date.now();
         etags[region.id] = xhr.getResponseHeader("ETag") || undefined;
         if (xhr.status === 304) note(region, "answer", "unchanged");
       }

@@ -282,3 +282,18 @@ def test_the_update_form_comes_when_the_dispatcher_opens_it(desk, sign_in):
     assert desk.get("/dispatch/incidents/99999/note-form", headers=HX).status_code == 404
     watcher = sign_in(make_user("sup", Role.SUPERVISOR))
     assert watcher.get(f"/dispatch/incidents/{call.id}/note-form", headers=HX).status_code == 403
+
+
+def test_the_tick_redraws_unplaced_calls_and_calls_sent_elsewhere(desk):
+    make_team("CR-1")
+    cursor = _cursor(desk.get("/dispatch/board", headers=HX).text)
+    unplaced = make_incident("NO-PLACE", lat=None, lon=None, within_city_limits=None)
+    make_incident(
+        "ELSEWHERE", status="routed_elsewhere", fallback_reason="outside_city_limits"
+    )
+    tick = desk.get(f"/dispatch/board/changes?after={cursor}&tick=1", headers=HX)
+    assert tick.status_code == 200
+    assert _waiting_cads(tick.text) == ["NO-PLACE"]
+    assert f"/dispatch/incidents/{unplaced.id}/place" in tick.text  # its place form
+    elsewhere = tick.text.split('id="calls-elsewhere-section" hx-swap-oob="true"', 1)[1]
+    assert 'data-cad="ELSEWHERE"' in elsewhere or "ELSEWHERE" in elsewhere
