@@ -288,9 +288,7 @@ def test_the_tick_redraws_unplaced_calls_and_calls_sent_elsewhere(desk):
     make_team("CR-1")
     cursor = _cursor(desk.get("/dispatch/board", headers=HX).text)
     unplaced = make_incident("NO-PLACE", lat=None, lon=None, within_city_limits=None)
-    make_incident(
-        "ELSEWHERE", status="routed_elsewhere", fallback_reason="outside_city_limits"
-    )
+    make_incident("ELSEWHERE", status="routed_elsewhere", fallback_reason="outside_city_limits")
     tick = desk.get(f"/dispatch/board/changes?after={cursor}&tick=1", headers=HX)
     assert tick.status_code == 200
     assert _waiting_cads(tick.text) == ["NO-PLACE"]
