@@ -1,4 +1,4 @@
-/* The board lists the available teams once (<template id="team-choices">) rather than in
+/* The board lists the available teams once (a hidden <select id="team-choices">) rather than in
    every waiting call. A call's team list is filled from it when the dispatcher reaches for
    that list (pointer or keyboard focus), keeping the team the server put in it (the
    recommended one) selected. Filling every list up front costs teams x calls option nodes on
@@ -11,7 +11,11 @@
     var choices = document.getElementById("team-choices");
     if (!choices) return;
     var chosen = select.value;
-    select.replaceChildren(choices.content.cloneNode(true));
+    var options = document.createDocumentFragment();
+    Array.prototype.forEach.call(choices.options, function (option) {
+      options.appendChild(option.cloneNode(true));
+    });
+    select.replaceChildren(options);
     Array.prototype.forEach.call(select.options, function (option) {
       option.defaultSelected = option.value === chosen;  // still the server's choice, unchanged
     });
