@@ -116,8 +116,10 @@ def sign_in(page, base_url, username):
 def assign_from_list(call, call_sign):
     """Assign a board call to a team through its "Team for call" list, as a dispatcher does:
     the list is filled with the available teams when it is reached for (team_choices.js)."""
+    from tests.browser.boards import reach_for  # (boards imports nothing from here)
+
     choices = call.get_by_label(re.compile("Team for call"))
-    choices.focus()
+    reach_for(choices)  # again if a row update replaced the list between focus and fill
     choices.select_option(call_sign)
     call.get_by_role("button", name="Assign", exact=True).click()
 
