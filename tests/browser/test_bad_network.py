@@ -264,11 +264,11 @@ def test_refresh_rule_in_use_waits_for_the_form_and_then_refreshes(browser, live
     page = context.new_page()
     sign_in(page, live_server, "dispatch")
     expect(page.locator("#live-state")).to_have_text("Live")
-    page.locator("#board select").first.focus()
+    page.locator("#board form select").first.focus()
     page.evaluate("HeartRefresh.request(document.getElementById('board'), 'test')")
     assert page.evaluate("HeartRefresh.decisions().at(-1).verdict") == "later:in-use"
     assert page.evaluate("HeartRefresh.owed()") == ["board"]
-    page.locator("#board select").first.blur()
+    page.locator("#board form select").first.blur()
     wait_until(page, "HeartRefresh.owed().length === 0", timeout=5)
     assert page.evaluate("HeartRefresh.decisions().at(-1).verdict") == "sent"
     context.close()
