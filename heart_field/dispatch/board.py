@@ -174,13 +174,7 @@ def whole(flt: board.CallFilter) -> dict:
     now = utcnow()
     # The cursor is read before what the board shows: every event up to it is on the board.
     cursor = feed.latest_cursor(db.session)
-    units = shifts.open_units(db.session)
-    teams = [t for t in units if t.status != TeamStatus.OFF_DUTY]
-    held = board.open_assignments(db.session)
-    tiles = tiles_of(teams, held, now)
-    page = board.waiting_page(
-        db.session, flt, now, _overdue_after(), current_app.config["HEART_BOARD_PAGE_SIZE"]
-    )
+    units, teams, tiles, page = _units_and_page(flt, now)
     active = _held_calls(tiles, flt)
     elsewhere = _elsewhere(now)
     shown = page.calls + active
@@ -208,19 +202,9 @@ def changed_rows(flt: board.CallFilter, changes: board.Changes, tick: bool = Fal
     waiting call moved (or on the timer's tick: calls entered elsewhere, clocks), and the
     alerts and counters."""
     now = utcnow()
-    teams = list(
-        db.session.scalars(
-            select(Team).where(Team.retired_at.is_(None), Team.status != TeamStatus.OFF_DUTY)
-        )
-    )
-    held = board.open_assignments(db.session)
-    tiles = tiles_of(teams, held, now)
-    changed = [t for t in tiles if t.team.id in changes.team_ids]
-    changed.sort(key=lambda t: t.team.call_sign)
+    _units, teams, tiles, page = _units_and_page(flt, now)
+    changed = [t for t in tiles if t.team.id in changes.team_ids]  # in call-sign order
     active_changed = _held_calls(changed, flt)
-    page = board.waiting_page(
-        db.session, flt, now, _overdue_after(), current_app.config["HEART_BOARD_PAGE_SIZE"]
-    )
     # The waiting page is drawn again when a call left or joined it, or a call on it (or the
     # team recommended for one) changed.
     waiting_moved = (
@@ -233,7 +217,6 @@ def changed_rows(flt: board.CallFilter, changes: board.Changes, tick: bool = Fal
     )
     waiting = page.calls if waiting_moved else []
     shown = waiting + active_changed
-    units = {t.id: t for t in teams}
     return dict(
         cursor=changes.cursor,
         tiles=tiles,
@@ -255,10 +238,22 @@ def changed_rows(flt: board.CallFilter, changes: board.Changes, tick: bool = Fal
         steer=steering_for(shown),
         divert_choices=board.waiting_ahead(db.session, 3),
         late=status.late_statuses(db.session, list(changes.team_ids)),
-        crews=shifts.crews(db.session, [i for i in changes.team_ids if i in units]),
+        crews=shifts.crews(db.session, [t.team.id for t in changed]),
         **_common(flt, frozenset(request.args.get("have", "").split(","))),
         **_hours(now),
     )
+
+
+def _units_and_page(flt: board.CallFilter, now):
+    """What the whole board and a row update both read: the units (by call sign), those on
+    duty, their tiles (alerts, held calls) and the page of waiting calls."""
+    units = shifts.open_units(db.session)
+    teams = [t for t in units if t.status != TeamStatus.OFF_DUTY]
+    tiles = tiles_of(teams, board.open_assignments(db.session), now)
+    page = board.waiting_page(
+        db.session, flt, now, _overdue_after(), current_app.config["HEART_BOARD_PAGE_SIZE"]
+    )
+    return units, teams, tiles, page
 
 
 def _elsewhere(now) -> list[Incident]:
