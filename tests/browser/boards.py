@@ -5,15 +5,17 @@ import re
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from tests.browser.conftest import wait_until
+
 
 def settle(page, quiet_ms=800):
     """Wait until the page's regions have stopped refreshing (the catch-up refreshes after it
     loads), so a list reached for is not replaced under the pointer."""
-    page.wait_for_function(
+    wait_until(
+        page,
         """quiet => !document.querySelector(".htmx-request") && (!window.HeartRefresh ||
              window.HeartRefresh.decisions().every(d => Date.now() - d.at > quiet))""",
-        arg=quiet_ms,
-        timeout=15_000,
+        quiet_ms,
     )
 
 

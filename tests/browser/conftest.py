@@ -6,6 +6,7 @@ Without Chromium these tests skip, unless HEART_REQUIRE_BROWSER=1 (as in CI), wh
 import os
 import re
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -104,6 +105,21 @@ def copy_migrated_database(folder: Path, target: Path) -> None:
     # Through SQLite's backup API: it reads whatever is still in the write-ahead log.
     with closing(sqlite3.connect(migrated)) as source, closing(sqlite3.connect(target)) as copy:
         source.backup(copy)
+
+
+def wait_for(condition, timeout=15.0):
+    """Until `condition()` is truthy, polling every 50 ms; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def wait_until(page, script, arg=None, timeout=15.0):
+    """Until `script` (an expression or a function of `arg`) is truthy in the page. Not
+    Playwright's wait_for_function: when its first check is false it polls by evaluating the
+    string inside the page, which the app's CSP (no 'unsafe-eval') refuses."""
+    wait_for(lambda: page.evaluate(script, arg), timeout)
 
 
 def sign_in(page, base_url, username):

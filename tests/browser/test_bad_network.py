@@ -15,7 +15,7 @@ from heart_field.domain import status
 from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import StatusEvent
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, wait_for, wait_until
 from tests.browser.test_offline import (
     PHONE_AT,
     assign_new_call,
@@ -85,19 +85,6 @@ def intercept_taps(page, stage):
         {"patterns": [{"urlPattern": "*/field/status*", "requestStage": stage}]},
     )
     return cdp, paused
-
-
-def wait_until(page, script, arg=None, timeout=15.0):
-    """Poll a script in the page until it is truthy (wait_for_function evaluates strings,
-    which the app's CSP forbids)."""
-    wait_for(lambda: page.evaluate(script, arg), timeout)
-
-
-def wait_for(condition, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_a_tap_without_an_answer_waits_in_the_outbox_and_is_applied_once(

@@ -45,6 +45,7 @@ def test_each_waiting_call_offers_every_available_team_once_reached_for(browser,
 def test_a_pointer_on_a_team_list_fills_it_before_it_opens(browser, live_server):
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     sign_in(page, live_server, "dispatch")
+    settle(page)  # a catch-up refresh landing between hover and press moves the list away
     available = page.locator("#teams-table tr[data-status='available']").count()
     choices = page.locator("#calls-waiting select[data-team-choices]").last
     # A real press: pointerdown fills the list, and the focus that follows holds back a live

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ def test_pages_work_under_the_policy(browser, playwright, live_server, username,
     for count in (1, 2):
         page.evaluate(f"() => htmx.trigger(document.querySelector('{region}'), 'sse:feed')")
         # This refresh, or one already on its way (htmx then drops the new trigger).
-        page.wait_for_function(f"() => window.swaps >= {count}")
+        wait_until(page, "n => window.swaps >= n", count)
     page.wait_for_timeout(3500)  # one round of the board's polling
     refusals += page.evaluate("() => window.__violations")
     context.close()

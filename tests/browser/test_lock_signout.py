@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.browser import LAUNCH_ARGS, chromium_path
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, wait_until
 from tests.browser.test_device import CACHED_URLS, OUTBOX
 from tests.browser.test_offline import (
     new_responder_with_call,
@@ -94,7 +94,7 @@ def test_lock_screen_sign_out_forgets_the_call_on_disk(live_app, live_server, pl
     page = context.new_page()
     page.goto(f"{live_server}/static/manifest.webmanifest")
     assert stored(page) == ([], [(unsent, "queued")])
-    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+    wait_until(page, "navigator.serviceWorker.ready.then(() => true)")
     context.set_offline(True)
     page.goto(f"{live_server}/field/")
     expect(page.get_by_role("heading", name="No connection")).to_be_visible()

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assign_from_list, sign_in
+from tests.browser.conftest import assign_from_list, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=15_000)
@@ -239,7 +239,7 @@ def test_a_waiting_call_beside_a_team_is_drawn_over_it(dispatcher):
             "window.moved = false; heartMap.map.once('moveend', () => window.moved = true)"
         )
         dispatcher.mouse.click(*call_at)
-        dispatcher.wait_for_function("window.moved")
+        wait_until(dispatcher, "window.moved")
         call_at = point_of(dispatcher, *BESIDE_CR3)
     assert on_top[1] == row_id
     expect(call).to_be_focused()

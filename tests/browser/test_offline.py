@@ -13,7 +13,7 @@ from heart_field.domain import status
 from heart_field.domain.status import Action, Tap
 from heart_field.extensions import db
 from heart_field.models import Incident, Outcome, Role, StatusEvent
-from tests.browser.conftest import DEMO_PASSWORD, sign_in
+from tests.browser.conftest import DEMO_PASSWORD, sign_in, wait_until
 from tests.conftest import make_team, make_user
 
 pytestmark = pytest.mark.browser
@@ -75,7 +75,7 @@ def open_field_screen(context, live_server, username):
     page = context.new_page()
     sign_in(page, live_server, username)
     expect(page).to_have_url(f"{live_server}/field/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     return page
 
 
@@ -85,11 +85,12 @@ def tap(page, name):
 
 def wait_until_screen_stored(page, text):
     """outbox.js keeps a copy of the screen for opening offline; wait until it shows `text`."""
-    page.wait_for_function(
+    wait_until(
+        page,
         """text => caches.open("heart-pages").then(c => c.match("/field/"))
                    .then(r => r ? r.text() : "").then(html => html.includes(text))""",
-        arg=text,
-        timeout=10_000,
+        text,
+        timeout=10,
     )
 
 
@@ -291,7 +292,7 @@ def test_a_refresh_already_on_its_way_does_not_close_the_outcome_form(live_app, 
     page.evaluate("""() => document.addEventListener("htmx:afterRequest",
                                                     () => { window.cardAnswered = true; }, {once: true})""")
     held[0].continue_()
-    page.wait_for_function("() => window.cardAnswered === true")
+    wait_until(page, "() => window.cardAnswered === true")
     expect(disposition).to_be_visible()
     disposition.select_option(label="Resolved on scene")
     page.get_by_role("button", name="Save outcome").click()

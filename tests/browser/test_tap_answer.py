@@ -2,23 +2,13 @@
 2): the confirmation is still on screen after the card refreshes for the tap's own event,
 however that refresh and the tap's answer race."""
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, wait_until
 from tests.browser.test_offline import new_responder_with_call
 
 pytestmark = pytest.mark.browser
-
-
-def wait_until(page, script: str, seconds: float = 10):
-    """Until `script` is true in the page (the strict CSP rules out wait_for_function)."""
-    end = time.monotonic() + seconds
-    while not page.evaluate(script):
-        assert time.monotonic() < end, f"never true: {script}"
-        page.wait_for_timeout(50)
 
 
 def test_every_status_confirms_and_the_confirmation_survives_the_refresh(
