@@ -68,3 +68,22 @@ def test_a_responder_starts_and_ends_a_shift_and_the_board_follows_live(
     expect(board.locator("#teams-off-duty #team-CR-3 .status")).to_have_text("Off duty")
     phone_context.close()
     desk_context.close()
+
+
+def test_the_boards_one_button_actions_work_without_javascript(browser, fresh_server):
+    """Log off and Log on are buttons outside any form (board_button): without JavaScript they
+    submit the board's one form, with its CSRF token, to their own address."""
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1440, "height": 900}
+    )
+    board = context.new_page()
+    sign_in(board, fresh_server, "dispatch")
+    expect(board).to_have_url(f"{fresh_server}/dispatch/")
+
+    board.locator("#teams-table #team-CR-2").get_by_role("button", name="Log off CR-2").click()
+    expect(board.locator(".notice")).to_contain_text("CR-2 is off duty")
+    expect(board.locator("#teams-off-duty #team-CR-2 .status")).to_have_text("Off duty")
+
+    board.locator("#teams-off-duty #team-CR-2").get_by_role("button", name="Log on CR-2").click()
+    expect(board.locator("#teams-table #team-CR-2 .status")).to_have_text("Available")
+    context.close()

@@ -152,6 +152,22 @@ def test_many_overdue_calls_list_the_most_urgent_and_count_the_rest(desk):
     assert "4 more calls have waited over 15 min" in alerts
 
 
+def test_units_on_duty_and_their_calls_add_no_form_for_their_one_button_actions(desk):
+    """Log off and Take team off are buttons outside any form (board_button): Chromium's
+    autofill reads every form and field again after each live update, so their number must
+    not grow with the teams."""
+    make_team("CR-1")
+    small = desk.get("/dispatch/board", headers=HX).text
+    for i in range(10):
+        make_team(f"CR-{i + 2}")
+    _apply(make_team("CR-20"), Action.ASSIGN, incident_id=make_incident("HELD-1").id)
+    big = desk.get("/dispatch/board", headers=HX).text
+    assert big.count('aria-label="Log off ') == small.count('aria-label="Log off ') + 10
+    assert ">Take team off</button>" in big
+    # The held call keeps its forms with fields (cancel the call, reassign): two more forms.
+    assert big.count("<form") == small.count("<form") + 2
+
+
 # Row updates --------------------------------------------------------------------------------
 
 
