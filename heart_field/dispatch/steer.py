@@ -88,11 +88,6 @@ def steer_take_off_en_route() -> bool:
     return TeamStatus.EN_ROUTE in TRANSITIONS[Action.CANCEL]
 
 
-@bp.app_template_global()
-def steer_end_choices() -> dict[str, str]:
-    return END_CHOICES
-
-
 # Routes --------------------------------------------------------------------------------------
 
 
@@ -120,6 +115,20 @@ def note_form(incident_id: int):
     """The "Add update" form of one call, fetched when the dispatcher opens it on the board."""
     incident = load_incident(incident_id, current_user)
     return render_template("dispatch/_note_form.html", incident=incident)
+
+
+@bp.route("/incidents/<int:incident_id>/end-form")
+@roles(Role.DISPATCHER)
+def end_form(incident_id: int):
+    """The "Cancel call" (a call with a team) or "Resolve call" (a waiting call) form of one
+    call, fetched when the dispatcher opens it on the board."""
+    incident = load_incident(incident_id, current_user)
+    return render_template(
+        "dispatch/_end_form.html",
+        incident=incident,
+        current=incident.current_assignment,
+        choices=END_CHOICES,
+    )
 
 
 @bp.route("/incidents/<int:incident_id>/end", methods=["POST"])

@@ -1,19 +1,7 @@
-/* The board's steering controls: each "Why" list is filled from one <template> when the
-   dispatcher reaches for it (the board stays light however many calls wait), and an update
-   that was sent clears its box (the box is kept across board refreshes by hx-preserve). */
+/* The board's steering alerts ring once, and an update that was sent clears its box (the box
+   is kept across board refreshes by hx-preserve). */
 (function () {
   "use strict";
-  function fill(event) {
-    var select = event.target;
-    if (!select.matches || !select.matches("select[data-fill-from]:not([data-filled])")) return;
-    var source = document.getElementById(select.getAttribute("data-fill-from"));
-    if (!source) return;
-    select.appendChild(source.content.cloneNode(true));
-    select.setAttribute("data-filled", "");
-  }
-  document.addEventListener("pointerdown", fill, true);
-  document.addEventListener("focusin", fill);
-
   // A new overdue call or an urgent update left unacknowledged rings once (live.js's sound);
   // backup, welfare and accept alerts are live.js's own.
   var seen = {};

@@ -99,10 +99,9 @@ def test_cancel_while_en_route_reaches_the_phone_without_a_reload(
         expect(phone.get_by_role("heading", name="Welfare check")).to_be_visible()
         row = call_row(board, "S-CANCEL")
         expect(row.get_by_role("button", name="Take team off")).to_be_visible()
-        why = row.get_by_label("Why cancel call S-CANCEL")
-        why.focus()
-        why.select_option("caller_cancelled")
-        row.get_by_role("button", name="Cancel call").click()
+        row.get_by_text("Cancel call…").click()  # the form comes when the box opens
+        row.get_by_label("Why cancel call S-CANCEL").select_option("caller_cancelled")
+        row.get_by_role("button", name="Cancel call", exact=True).click()
         expect(board.locator("#team-CR-1 .status")).to_have_text("Available")
         expect(
             phone.get_by_text("Call S-CANCEL was cancelled by dispatch: Caller cancelled.")

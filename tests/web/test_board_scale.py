@@ -153,9 +153,9 @@ def test_many_overdue_calls_list_the_most_urgent_and_count_the_rest(desk):
 
 
 def test_units_on_duty_and_their_calls_add_no_form_for_their_one_button_actions(desk):
-    """Log off and Take team off are buttons outside any form (board_button): Chromium's
-    autofill reads every form and field again after each live update, so their number must
-    not grow with the teams."""
+    """Log off and Take team off are buttons outside any form (board_button), Cancel call a
+    box whose form comes when opened: Chromium's autofill reads every form and field again
+    after each live update, so their number must not grow with the teams."""
     make_team("CR-1")
     small = desk.get("/dispatch/board", headers=HX).text
     for i in range(10):
@@ -164,8 +164,8 @@ def test_units_on_duty_and_their_calls_add_no_form_for_their_one_button_actions(
     big = desk.get("/dispatch/board", headers=HX).text
     assert big.count('aria-label="Log off ') == small.count('aria-label="Log off ') + 10
     assert ">Take team off</button>" in big
-    # The held call keeps its forms with fields (cancel the call, reassign): two more forms.
-    assert big.count("<form") == small.count("<form") + 2
+    # The held call keeps one form with fields: reassign (its team list is filled when used).
+    assert big.count("<form") == small.count("<form") + 1
 
 
 # Row updates --------------------------------------------------------------------------------
@@ -287,17 +287,25 @@ def test_a_row_update_leaves_out_the_parts_the_board_already_shows(desk):
     assert 'id="alerts"' in full and 'id="call-alerts"' in full
 
 
-def test_the_update_form_comes_when_the_dispatcher_opens_it(desk, sign_in):
-    call = make_incident("NOTE-ME")
+@pytest.mark.parametrize(
+    "form_path, field, label",
+    [
+        ("note-form", "<textarea", "Update for the team on call W-000"),
+        ("end-form", '<select name="code"', "Outcome for waiting call W-000"),
+    ],
+)
+def test_a_calls_forms_come_when_the_dispatcher_opens_them(desk, sign_in, form_path, field, label):
+    """ "Add update" and "Resolve call" / "Cancel call": the board carries no form per call."""
+    call = _calls(1)[0]
     board_html = desk.get("/dispatch/board", headers=HX).text
     row = board_html.split(f'id="incident-{call.id}"', 1)[1].split("</article>", 1)[0]
-    assert "<textarea" not in row and f"/dispatch/incidents/{call.id}/note-form" in row
-    form = desk.get(f"/dispatch/incidents/{call.id}/note-form", headers=HX)
+    assert field not in row and f"/dispatch/incidents/{call.id}/{form_path}" in row
+    form = desk.get(f"/dispatch/incidents/{call.id}/{form_path}", headers=HX)
     assert form.status_code == 200
-    assert "Update for the team on call NOTE-ME" in form.text and 'name="csrf_token"' in form.text
-    assert desk.get("/dispatch/incidents/99999/note-form", headers=HX).status_code == 404
+    assert label in form.text and field in form.text and 'name="csrf_token"' in form.text
+    assert desk.get(f"/dispatch/incidents/99999/{form_path}", headers=HX).status_code == 404
     watcher = sign_in(make_user("sup", Role.SUPERVISOR))
-    assert watcher.get(f"/dispatch/incidents/{call.id}/note-form", headers=HX).status_code == 403
+    assert watcher.get(f"/dispatch/incidents/{call.id}/{form_path}", headers=HX).status_code == 403
 
 
 def test_the_tick_redraws_unplaced_calls_and_calls_sent_elsewhere(desk):

@@ -129,7 +129,11 @@ def test_cancel_call_en_route_releases_the_team_and_the_phone_says_why(
     move(team, Action.ASSIGN, Action.ACCEPT, Action.EN_ROUTE, incident=incident)
     board = dispatch.get("/dispatch/board", headers={"HX-Request": "true"}).text
     row = board.split(f'id="incident-{incident.id}"')[1].split("</article>")[0]
-    assert ">Cancel call</button>" in row
+    assert "<summary>Cancel call…</summary>" in row and "<form" not in row.split("Cancel call…")[1]
+    # The form comes when the dispatcher opens the box: the team's call sign goes with it.
+    form = dispatch.get(f"/dispatch/incidents/{incident.id}/end-form").text
+    assert ">Cancel call</button>" in form and 'name="team" value="CR-1"' in form
+    assert '<option value="caller_cancelled">Caller cancelled</option>' in form
     response = dispatch.post(
         f"/dispatch/incidents/{incident.id}/end",
         {"code": "caller_cancelled", "team": "CR-1"},
@@ -146,7 +150,7 @@ def test_cancel_call_en_route_releases_the_team_and_the_phone_says_why(
 def test_take_team_off_returns_the_call_to_waiting(dispatch, team, incident):
     move(team, Action.ASSIGN, incident=incident)
     board = dispatch.get("/dispatch/board", headers={"HX-Request": "true"}).text
-    assert ">Take team off</button>" in board and ">Cancel call</button>" in board
+    assert ">Take team off</button>" in board and "<summary>Cancel call…</summary>" in board
     response = dispatch.post(f"/dispatch/incidents/{incident.id}/cancel", htmx=True)
     assert response.status_code == 200
     assert reload(incident).status == IncidentStatus.OPEN
