@@ -1,8 +1,9 @@
-/* The board lists the available teams once (a hidden <select id="team-choices">) rather than in
+/* The board lists the available teams once (a hidden <ul id="team-choices">) rather than in
    every waiting call. A call's team list is filled from it when the dispatcher reaches for
    that list (pointer or keyboard focus), keeping the team the server put in it (the
    recommended one) selected. Filling every list up front costs teams x calls option nodes on
-   each board refresh: 400,000 at 200 teams and 2,000 calls, which stalls the page. */
+   each board refresh: 400,000 at 200 teams and 2,000 calls, which stalls the page. The list
+   is not a <select>: Chromium's autofill reads every form field again when one is swapped in. */
 (function () {
   "use strict";
   function fill(event) {
@@ -12,13 +13,12 @@
     if (!choices) return;
     var chosen = select.value;
     var options = document.createDocumentFragment();
-    Array.prototype.forEach.call(choices.options, function (option) {
-      options.appendChild(option.cloneNode(true));
+    Array.prototype.forEach.call(choices.children, function (team) {
+      var value = team.getAttribute("data-value");
+      // Selected by default: still the server's choice (the recommended team), unchanged.
+      options.appendChild(new Option(team.textContent, value, value === chosen, value === chosen));
     });
     select.replaceChildren(options);
-    Array.prototype.forEach.call(select.options, function (option) {
-      option.defaultSelected = option.value === chosen;  // still the server's choice, unchanged
-    });
     select.setAttribute("data-filled", "");
   }
   // pointerdown comes before the list opens; focusin covers the keyboard and screen readers.

@@ -281,7 +281,7 @@ def test_a_row_update_leaves_out_the_parts_the_board_already_shows(desk):
     html = desk.get(f"/dispatch/board/changes?after={cursor}&{have}", headers=HX).text
     assert 'id="alerts"' not in html and 'id="call-alerts"' not in html  # unchanged
     choices = html.split('id="team-choices-holder"', 1)[1]
-    assert 'value="CR-1"' not in choices and 'value="CR-2"' in choices  # changed: sent
+    assert 'data-value="CR-1"' not in choices and 'data-value="CR-2"' in choices  # changed: sent
     # Without the digests, every part comes.
     full = desk.get(f"/dispatch/board/changes?after={cursor}", headers=HX).text
     assert 'id="alerts"' in full and 'id="call-alerts"' in full

@@ -146,7 +146,7 @@ def test_board_lists_off_duty_units_apart_with_log_on(desk, team):
     assert 'id="team-CR-1"' in on_duty and "Log off CR-1" in on_duty
     assert 'id="team-CR-4"' in off_duty and "Off duty" in off_duty and "Log on CR-4" in off_duty
     # Never assignable: the board offers no off-duty unit for a call.
-    assert "CR-4 (" not in board.split('id="team-choices"')[1].split("</select>")[0]
+    assert "CR-4 (" not in board.split('id="team-choices"')[1].split("</ul>")[0]
 
 
 def test_board_log_on_and_log_off(desk, app):
