@@ -390,8 +390,14 @@
     show: function (id) {
       var marker = markers[id];
       if (!marker) return;
-      var kind = marker.heartShape.kind;
-      if (groups[kind]) groups[kind].zoomToShowLayer(marker); else map.panTo(marker.getLatLng());
+      var group = groups[marker.heartShape.kind];
+      if (!group) { map.panTo(marker.getLatLng()); return; }
+      // Closest zoom, at once (the groups are redrawn before setView returns). Markers at the
+      // very same place stay grouped even there: open their group, as a click on it does.
+      // (zoomToShowLayer waits for a group's icon, which a circle marker never has.)
+      map.setView(marker.getLatLng(), map.getMaxZoom(), { animate: false });
+      var parent = group.getVisibleParent(marker);
+      if (parent && parent !== marker) parent.spiderfy();
     }
   };
 })();

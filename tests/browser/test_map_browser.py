@@ -1,14 +1,16 @@
 """The dispatch map in real Chromium with no network beyond the app: the boundary and markers
 without tiles, a marker's colour following a status change live (and no other marker redrawn),
-a waiting call drawn over a team beside it, a click giving the geofence verdict, dragging an
+a waiting call drawn over a team beside it, teams at the very same place each found, a click giving the geofence verdict, dragging an
 unverified call into place, and the phone's Navigate button."""
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assign_from_list, sign_in, wait_until
+from tests.conftest import make_team
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=15_000)
@@ -57,7 +59,8 @@ def marker(page, row_id):
 
 
 def show(page, row_id):
-    """Zoom the map until the row's marker is drawn on its own (out of any group)."""
+    """Zoom the map until the row's marker is drawn on its own (out of any group; a group of
+    markers at the very same place, as other tests' teams are, opens around it)."""
     page.evaluate("id => window.heartMap.show(id)", row_id)
     expect(marker(page, row_id)).to_have_count(1)
     return marker(page, row_id)
@@ -102,12 +105,6 @@ def click_map(page, lat, lon):
     page.locator("#map").click(position={"x": x, "y": y})
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="in the whole run (the shared server, after other tests moved the teams) CR-1's "
-    "marker is never drawn on its own by heartMap.show; passes alone (left open in the "
-    "closing note)",
-)
 def test_map_draws_boundary_and_markers_without_tiles(dispatcher):
     """No tile URL and no network: the city limits, every team and every located call."""
     expect(dispatcher.locator("#map path.map-boundary")).to_have_count(1)
@@ -126,6 +123,23 @@ def test_map_draws_boundary_and_markers_without_tiles(dispatcher):
     assert dispatcher.locator("#map img.leaflet-tile").count() == 0
     box = dispatcher.locator("#map path.map-boundary").bounding_box()
     assert box["width"] > 200 and box["height"] > 200
+    assert dispatcher.refusals == []
+
+
+@pytest.fixture
+def teams_at_one_place(live_app):
+    """Two units on duty at the very same place (made before the board loads)."""
+    signs = [f"T-{uuid.uuid4().hex[:4]}" for _ in range(2)]
+    for call_sign in signs:
+        make_team(call_sign, lat=35.9601, lon=-78.9102)
+    return signs
+
+
+def test_teams_at_the_very_same_place_can_each_be_found(teams_at_one_place, dispatcher):
+    """At the closest zoom their markers are still one group: the map opens it around them."""
+    for call_sign in teams_at_one_place:
+        show(dispatcher, f"team-{call_sign}")
+        expect(dispatcher.locator("#map .leaflet-tooltip", has_text=call_sign)).to_be_visible()
     assert dispatcher.refusals == []
 
 
