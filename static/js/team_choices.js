@@ -24,4 +24,6 @@
   // pointerdown comes before the list opens; focusin covers the keyboard and screen readers.
   document.addEventListener("pointerdown", fill, true);
   document.addEventListener("focusin", fill);
+  // A list reached for while the page was still loading (before this script ran).
+  if (document.activeElement) fill({ target: document.activeElement });
 })();

@@ -9,12 +9,14 @@ from tests.browser.conftest import wait_until
 
 
 def settle(page, quiet_ms=800):
-    """Wait until the page's regions have stopped refreshing (the catch-up refreshes after it
+    """Wait until the page has loaded (its scripts run: a list focused before team_choices.js
+    is never filled) and its regions have stopped refreshing (the catch-up refreshes after it
     loads), so a list reached for is not replaced under the pointer."""
     wait_until(
         page,
-        """quiet => !document.querySelector(".htmx-request") && (!window.HeartRefresh ||
-             window.HeartRefresh.decisions().every(d => Date.now() - d.at > quiet))""",
+        """quiet => document.readyState === "complete" && !document.querySelector(".htmx-request")
+             && (!window.HeartRefresh ||
+                 window.HeartRefresh.decisions().every(d => Date.now() - d.at > quiet))""",
         quiet_ms,
     )
 

@@ -85,3 +85,26 @@ def test_a_refresh_waits_while_the_dispatcher_is_changing_a_board_form(browser, 
     # Leaving the form lets the held refresh (the board's row update) go at once.
     with page.expect_request(re.compile(r"/dispatch/board/changes\?"), timeout=3000):
         page.get_by_role("heading", name="Teams").click()
+
+
+def test_a_list_reached_for_while_the_page_loads_is_filled_when_its_script_runs(
+    browser, live_server
+):
+    """On a slow line the dispatcher can reach a call's team list before team_choices.js has
+    run: the list is filled when it does, not left holding one team until focus moves."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    held_back = []
+    context.route("**/js/team_choices.js*", lambda route: held_back.append(route))
+    page = context.new_page()
+    sign_in(page, live_server, "dispatch")
+    choices = page.locator("#calls-waiting select[data-team-choices]").first
+    choices.wait_for()  # the board is drawn; the parser waits for the script held back
+    page.wait_for_timeout(200)
+    assert len(held_back) == 1
+    choices.focus()
+    assert choices.locator("option").count() <= 1
+    held_back[0].continue_()
+    available = page.locator("#teams-table tr[data-status='available']").count()
+    expect(choices.locator("option")).to_have_count(available)
+    expect(choices).to_be_focused()
+    context.close()

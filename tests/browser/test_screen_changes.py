@@ -26,12 +26,6 @@ def focused_heading(page, name):
     return heading
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="intermittent: on a fresh board the dispatcher's team list for D2611270001 sometimes "
-    "never offers CR-1 when reached for, so the assignment this test needs is never made "
-    "(left open in the closing note); the phone's focus behaviour it checks passes when it runs",
-)
 def test_every_screen_change_shows_focuses_and_announces_its_heading(
     browser, playwright, fresh_server
 ):
