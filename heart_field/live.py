@@ -11,6 +11,12 @@ Streams do not each poll the database: per app and process one :class:`Bell` thr
 the newest entries every ``HEART_LIVE_POLL_SECONDS``, or at once when this process commits
 some (the feed's ``written`` signal), and wakes the streams, which send what is theirs.
 
+A call entered (by the CAD, the API or another dispatcher) or resolved while waiting makes no
+feed entry: no team's status changed. The bell also watches the waiting calls
+(:func:`heart_field.domain.board.calls_mark`) and the board streams send ``event: calls``
+(no id: it is not a place in the feed) when they change, so every board shows a new call at
+once rather than at its next tick.
+
 When the server is told to stop (SIGTERM, as gunicorn passes it on to each worker), every
 open stream ends at once, so the worker exits in moments rather than after the graceful
 timeout; browsers reconnect, to another worker or instance, with ``Last-Event-ID``.
@@ -30,7 +36,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .access import roles
-from .domain import feed
+from .domain import board, feed
 from .domain.feed import events_after, latest_cursor
 from .extensions import db
 from .models import Role, StatusEvent, Team
@@ -68,6 +74,9 @@ def _payload(event: StatusEvent, call_sign: str) -> str:
 
 def format_event(event: StatusEvent, call_sign: str) -> str:
     return f"id: {event.id}\nevent: feed\ndata: {_payload(event, call_sign)}\n\n"
+
+
+CALLS_CHANGED = "event: calls\ndata: {}\n\n"
 
 
 def _cursor() -> int:
@@ -116,6 +125,8 @@ class Bell:
     def __init__(self, app):
         self.app = app
         self.latest = 0  # the newest id read
+        self.calls = 0  # counts the changes seen in the waiting calls (board.calls_mark)
+        self._calls_mark: tuple[int, int] | None = None
         self._floor: int | None = None  # the memory holds every event after this id
         self._recent: list[tuple[int, int, str]] = []  # (id, team id, SSE text)
         self._changed = threading.Condition()
@@ -148,8 +159,9 @@ class Bell:
             ]
             return chunks, max(cursor, self.latest)
 
-    def wait_past(self, mark: int, timeout: float) -> None:
-        """Return once the feed's newest id is past `mark`, or after `timeout` seconds."""
+    def wait_past(self, mark: int, timeout: float, calls: int | None = None) -> None:
+        """Return once the feed's newest id is past `mark` (or, given `calls`, the waiting
+        calls changed since that count), or after `timeout` seconds."""
         with self._changed:
             self._waiting += 1
             if not self._running:
@@ -157,13 +169,21 @@ class Bell:
                 self._floor = None
                 threading.Thread(target=self._watch, name="heart-live-bell", daemon=True).start()
             try:
-                if (self.latest <= mark or self._floor is None) and not stopping.is_set():
+                quiet = calls is None or self.calls == calls
+                if (self.latest <= mark or self._floor is None) and quiet and not stopping.is_set():
                     self._changed.wait(timeout)
             finally:
                 self._waiting -= 1
 
     def _read(self) -> None:
         with self.app.app_context():
+            calls_mark = board.calls_mark(db.session)
+            if calls_mark != self._calls_mark:
+                with self._changed:
+                    if self._calls_mark is not None:
+                        self.calls += 1
+                        self._changed.notify_all()
+                    self._calls_mark = calls_mark
             if self._floor is None:
                 latest = latest_cursor(db.session)
                 with self._changed:
@@ -224,6 +244,7 @@ def _stream(app, cursor: int, team_id: int | None) -> Iterator[str]:
     heartbeat = app.config["HEART_LIVE_HEARTBEAT_SECONDS"]
     bell = bell_for(app)
     started = last_sent = time.monotonic()
+    calls_heard = bell.calls if team_id is None else None  # a board hears of calls; a team not
     yield "retry: 2000\n: connected\n\n"
     while not stopping.is_set():
         mark = bell.latest  # seen by the bell before this read
@@ -246,6 +267,9 @@ def _stream(app, cursor: int, team_id: int | None) -> Iterator[str]:
             if found:
                 cursor = found[-1].id
             more = len(found) == 200
+        if calls_heard is not None and bell.calls != calls_heard:
+            calls_heard = bell.calls
+            chunks = [*chunks, CALLS_CHANGED]
         if chunks:
             yield "".join(chunks)
             last_sent = time.monotonic()
@@ -261,6 +285,7 @@ def _stream(app, cursor: int, team_id: int | None) -> Iterator[str]:
         bell.wait_past(
             cursor if team_id is None or remembered is not None else max(cursor, mark),
             min(left, heartbeat),
+            calls_heard,
         )
 
 

@@ -194,3 +194,14 @@ def changes_after(session: Session, cursor: int) -> Changes:
         actions=actions,
         whole_board=len(rows) > CHANGES_AT_MOST or bool(actions & WHOLE_BOARD_ACTIONS),
     )
+
+
+def calls_mark(session: Session) -> tuple[int, int]:
+    """What changes when a call is entered or leaves the waiting list without a team touching
+    it (the feed names only calls a team's status changed): the newest call's id and how many
+    calls wait. Two index lookups, cheap enough for the live stream to read every poll."""
+    newest = session.scalar(select(func.max(Incident.id))) or 0
+    waiting = session.scalar(
+        select(func.count()).select_from(Incident).where(Incident.status == IncidentStatus.OPEN)
+    )
+    return newest, waiting or 0

@@ -35,8 +35,9 @@
       detail.parameters.have = Array.prototype.map.call(
         detail.elt.querySelectorAll("[data-digest]"), function (part) { return part.getAttribute("data-digest"); }
       ).join(",");
-      // The timer (quiet refresh, or polling while the stream is down) also redraws the
-      // waiting page and the alerts: calls entered elsewhere, clocks, overdue calls.
+      // The timer (quiet refresh, or polling while the stream is down) and a change in the
+      // waiting calls (sse:calls) also redraw the waiting page and the alerts: calls entered
+      // elsewhere, clocks, overdue calls.
       if (trigger !== "sse:feed" && trigger !== "heart:refresh") detail.parameters.tick = "1";
     }
   });

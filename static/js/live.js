@@ -33,6 +33,7 @@
       recent.push({id: Number(event.lastEventId), team: data.team, version: data.version});
       if (recent.length > KEEP_EVENTS) recent.shift();
     });
+    source.addEventListener("calls", heard);  // the waiting calls changed (no place in the feed)
     return source;
   };
 

@@ -1,7 +1,8 @@
 /* The one place that decides whether a region refreshes itself (issues 16, 24, 25).
  *
  * A region is an element that fetches itself again: hx-get to itself, a trigger with "every"
- * (its timer while the live stream is down), "sse:feed" (a feed event) and "heart:refresh"
+ * (its timer while the live stream is down), "sse:feed" (a feed event), "sse:calls" (the
+ * board's waiting calls changed: a call entered elsewhere) and "heart:refresh"
  * (asked for by a script: the signal came back, the outbox finished, the region is behind).
  * Each refresh meets these rules in this order; the first that answers decides:
  *
@@ -53,6 +54,7 @@
     var trigger = config && config.triggeringEvent;
     var type = trigger && trigger.type;
     if (type === "sse:feed") return "feed";
+    if (type === "sse:calls") return "calls";  // the waiting calls changed: never quiet
     if (type === "heart:refresh") return "asked";
     return "timer";
   }

@@ -1,13 +1,16 @@
 """Dispatch in a real browser: intake with the verdict and recommendation before the call is
 entered, one-click assignment reaching the team's phone without reload, status changes
-reaching the board over the feed, and the feed resuming with Last-Event-ID."""
+reaching the board over the feed, a call entered elsewhere showing at once, and the feed
+resuming with Last-Event-ID."""
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
+from tests.conftest import make_incident
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=15_000)  # a shared machine under load: time for a slow page, not a race
@@ -141,3 +144,18 @@ def test_the_board_resumes_with_last_event_id_after_the_stream_ends(
     assert missed, "the tap during the gap is in the feed"
     received = dispatcher.evaluate("heartLive.received()")
     assert set(missed) <= set(received), (missed, received)
+
+
+def test_a_call_entered_elsewhere_shows_on_the_board_at_once(dispatcher, live_app):
+    """The CAD's API (here: straight into the database, as another instance would) enters a
+    call no team has touched: the board shows it within seconds, not at its 20-second tick."""
+    dispatcher.wait_for_timeout(1000)  # the board's first refreshes done; its tick is 20 s off
+    cad = f"CAD-{uuid.uuid4().hex[:6]}"
+    make_incident(cad, priority=1)
+    expect(dispatcher.locator(f"#calls-waiting article[data-cad='{cad}']")).to_be_visible(
+        timeout=5000
+    )
+    heard = dispatcher.evaluate(
+        "() => HeartRefresh.decisions().filter(d => d.region === 'board' && d.cause === 'calls')"
+    )
+    assert heard and all(d["verdict"] == "sent" for d in heard), heard

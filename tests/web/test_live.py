@@ -29,7 +29,7 @@ def parse(text):
                 continue
             name, _, value = line.partition(":")
             fields[name] = value.strip()
-        if "data" in fields:
+        if "data" in fields and "id" in fields:  # a feed entry ("calls" has no place in it)
             messages.append((int(fields["id"]), fields["event"], json.loads(fields["data"])))
     return messages
 
@@ -94,6 +94,38 @@ def test_after_gives_the_first_cursor(board, team, incident):
     second = tap(team, Action.ACCEPT)
     assert [m[0] for m in parse(board.get(f"/live/events?after={first.id}").text)] == [second.id]
     assert [m[0] for m in parse(board.get("/live/events?after=0").text)] == [first.id, second.id]
+
+
+def _read_until(chunks, wanted: str, most: int = 40) -> str:
+    """The stream's text up to the chunk that holds `wanted` (heartbeats keep it coming)."""
+    text = ""
+    for _ in range(most):
+        chunk = next(chunks, None)
+        if chunk is None:
+            break
+        text += chunk.decode() if isinstance(chunk, bytes) else chunk
+        if wanted in text:
+            break
+    return text
+
+
+def test_a_call_entered_elsewhere_reaches_every_board_at_once(app, board, sign_in, team):
+    """No team touched it, so the feed has no entry: the board's stream says the waiting calls
+    changed (event: calls, with no id), and a team's stream says nothing."""
+    app.config.update(HEART_LIVE_HEARTBEAT_SECONDS=0.1, HEART_LIVE_STREAM_SECONDS=3)
+    crew = sign_in(make_user("crew", "responder", team))
+    boards = board.get("/live/events", buffered=False)
+    teams = crew.get("/live/events", buffered=False)
+    board_chunks, team_chunks = iter(boards.response), iter(teams.response)
+    assert ": heartbeat" in _read_until(board_chunks, ": heartbeat")  # the bell has its mark
+    assert ": heartbeat" in _read_until(team_chunks, ": heartbeat")
+    make_incident("D-CAD-1")  # as the CAD's API enters it
+    heard = _read_until(board_chunks, "event: calls")
+    assert "event: calls\ndata: {}\n\n" in heard
+    assert "id:" not in heard.split("event: calls")[0].rsplit("\n\n", 1)[-1]
+    assert "event: calls" not in _read_until(team_chunks, "event: calls", most=15)
+    boards.close()
+    teams.close()
 
 
 @pytest.mark.parametrize("cursor", ["abc", "-1", "1.5"])
