@@ -147,7 +147,7 @@ def _note_schema_change(_connection, _cursor, statement, _parameters, _context, 
 
 
 def _build_schema(url: str) -> None:
-    app = create_app(type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         db.create_all()
         db.engine.dispose()
@@ -160,9 +160,20 @@ def empty_database(tmp_path_factory):
 
 @pytest.fixture
 def app(tmp_path, empty_database):
-    url = empty_database.url(tmp_path)
-    # The URL must be in the config create_app() sees: Flask-SQLAlchemy makes its engine there.
-    app = create_app(type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=empty_database.url(tmp_path))
+    with app.app_context():
+        empty_database.before_test()
+        yield app
+        db.session.remove()
+        empty_database.after_test()
+        db.engine.dispose()
+
+
+def make_test_app(**config):
+    """The app under TestConfig and `config` (the database URL must be in it: Flask-SQLAlchemy
+    makes its engine in create_app), for a test that keeps an app context open around its
+    requests."""
+    app = create_app(type("Config", (TestConfig,), config))
 
     @app.teardown_request
     def forget_request_globals(_error):
@@ -171,12 +182,7 @@ def app(tmp_path, empty_database):
         for name in list(g):
             g.pop(name)
 
-    with app.app_context():
-        empty_database.before_test()
-        yield app
-        db.session.remove()
-        empty_database.after_test()
-        db.engine.dispose()
+    return app
 
 
 @pytest.fixture

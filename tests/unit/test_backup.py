@@ -5,15 +5,14 @@ import sqlite3
 
 import pytest
 
-from heart_field import create_app
 from heart_field.backup import row_counts, sqlite3_url
-from heart_field.config import TestConfig
 from heart_field.demo import seed
 from heart_field.extensions import db
+from tests.conftest import make_test_app
 
 
 def make_app(url):
-    return create_app(type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    return make_test_app(SQLALCHEMY_DATABASE_URI=url)
 
 
 def test_backup_during_a_write_then_restore_into_a_fresh_database(tmp_path):

@@ -7,12 +7,10 @@ import re
 import brotli
 import pytest
 
-from heart_field import create_app
-from heart_field.config import TestConfig
 from heart_field.domain import feed
 from heart_field.extensions import db
 from heart_field.models import Role
-from tests.conftest import make_user
+from tests.conftest import make_test_app, make_user
 
 BROWSER = "gzip, deflate, br, zstd"
 
@@ -110,7 +108,7 @@ def test_the_live_stream_is_never_compressed(app, sign_in):
 def test_compression_can_be_left_to_a_proxy(tmp_path, monkeypatch):
     monkeypatch.setenv("HEART_COMPRESS", "0")
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    app = create_app(type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    app = make_test_app(SQLALCHEMY_DATABASE_URI=url)
     with app.test_client() as client:
         response = fetch(client, "/login", **{"Accept-Encoding": BROWSER})
     assert "Content-Encoding" not in response.headers

@@ -6,13 +6,10 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask import g
 
-from heart_field import create_app
-from heart_field.config import TestConfig
 from heart_field.extensions import db
 from heart_field.models import utcnow
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, make_test_app
 
 
 def hours_excluding_now() -> str:
@@ -30,13 +27,7 @@ def night_app(tmp_path, monkeypatch):
         "HEART_DEMO": True,
         "HEART_SERVICE_HOURS": hours_excluding_now(),
     }
-    app = create_app(type("Config", (TestConfig,), settings))
-
-    @app.teardown_request
-    def forget_request_globals(_error):  # as tests/conftest.py's app: sessions stay apart
-        for name in list(g):
-            g.pop(name)
-
+    app = make_test_app(**settings)
     with app.app_context():
         db.drop_all()
         db.create_all()
