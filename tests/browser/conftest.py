@@ -107,19 +107,21 @@ def copy_migrated_database(folder: Path, target: Path) -> None:
         source.backup(copy)
 
 
-def wait_for(condition, timeout=15.0):
-    """Until `condition()` is truthy, polling every 50 ms; fails after `timeout` seconds."""
+def wait_for(page, condition, timeout=15.0):
+    """Until `condition()` is truthy, polling every 50 ms; fails after `timeout` seconds. It
+    waits through `page` (not time.sleep): Playwright hands this thread its events (a route,
+    a CDP message) only while one of its calls runs."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+        page.wait_for_timeout(50)
 
 
 def wait_until(page, script, arg=None, timeout=15.0):
     """Until `script` (an expression or a function of `arg`) is truthy in the page. Not
     Playwright's wait_for_function: when its first check is false it polls by evaluating the
     string inside the page, which the app's CSP (no 'unsafe-eval') refuses."""
-    wait_for(lambda: page.evaluate(script, arg), timeout)
+    wait_for(page, lambda: page.evaluate(script, arg), timeout)
 
 
 def sign_in(page, base_url, username):

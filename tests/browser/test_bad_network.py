@@ -133,7 +133,7 @@ def test_a_tap_answered_500_is_kept_and_applied_once(live_app, plain_phone, live
     cdp, paused = intercept_taps(page, "Request")
 
     tap(page, "Accept")
-    wait_for(lambda: len(paused) == 1)
+    wait_for(page, lambda: len(paused) == 1)
     # The tap reaches the server and is applied (sent here as the page sent it) ...
     held = paused[0]["request"]
     applied = page.request.post(
