@@ -229,10 +229,7 @@ def changed_rows(flt: board.CallFilter, changes: board.Changes, tick: bool = Fal
         waiting_moved=waiting_moved,
         tick=tick,
         elsewhere=_elsewhere(now) if tick else [],
-        place_forms={},
-        new_place_form=lambda: PlaceForm(formdata=None),
-        elsewhere_forms={},
-        new_elsewhere_form=lambda: ElsewhereForm(formdata=None),
+        **row_forms(),
         active=active_changed,
         board_calls=shown,
         steer=steering_for(shown),
@@ -241,6 +238,17 @@ def changed_rows(flt: board.CallFilter, changes: board.Changes, tick: bool = Fal
         crews=shifts.crews(db.session, [t.team.id for t in changed]),
         **_common(flt, frozenset(request.args.get("have", "").split(","))),
         **_hours(now),
+    )
+
+
+def row_forms(place_forms=None, elsewhere_forms=None) -> dict:
+    """The forms in call rows: "Place call" and "Send elsewhere", empty, or as a dispatcher
+    sent them (by call id) when they came back with a message (422)."""
+    return dict(
+        place_forms=place_forms or {},
+        new_place_form=lambda: PlaceForm(formdata=None),
+        elsewhere_forms=elsewhere_forms or {},
+        new_elsewhere_form=lambda: ElsewhereForm(formdata=None),
     )
 
 

@@ -55,11 +55,8 @@ def _board(status_code=200, intake_form=None, notice=None, place_forms=None, els
             "dispatch/_board.html",
             status_code,
             intake_form=intake_form or IncidentForm(formdata=None),
-            place_forms=place_forms or {},
-            elsewhere_forms=elsewhere_forms or {},
-            new_place_form=lambda: PlaceForm(formdata=None),
-            new_elsewhere_form=lambda: ElsewhereForm(formdata=None),
             notice=notice,
+            **view.row_forms(place_forms, elsewhere_forms),
             **contents,
         )
     )
