@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from geopy.distance import geodesic
+from .geo import distance_km
 
 __all__ = [
     "AVAILABLE",
@@ -269,7 +269,7 @@ def rank_teams(
         if team.status != AVAILABLE or team.unit_type not in wanted:
             continue
         pos = team.position
-        dist = geodesic(location, pos).km if location is not None and pos is not None else None
+        dist = distance_km(location, pos) if location is not None and pos is not None else None
         short = 0.0 if team.full_crew else SHORT_CREW_PENALTY_KM
         key = (0, dist + short, team.call_sign) if dist is not None else (1, short, team.call_sign)
         ranked.append((key, team, dist))
