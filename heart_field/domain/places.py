@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, func, literal, null, or_, select, text, union_all
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.elements import TextClause
 
 from ..models import DISPOSITIONS, Assignment, Incident, Outcome, Referral, ReferralStatus, User
 from ..models.places import NOTE_MAX_CHARS, PlaceNote, ReferralLink, place_key_for
@@ -165,14 +166,16 @@ def prior_contacts(
     return prior_contacts_many(session, [incident], now, settings).get(incident.id)
 
 
-def _near_any(places: list[Place], radius_m: float):
-    """Incidents near any of the places (or at the same address), as one SQL condition."""
+def _near_any(places: list[Place], radius_m: float) -> tuple[TextClause, dict]:
+    """Incidents near any of the places (or at the same address), as one SQL condition and
+    its values, given to execute(): binding 500 values into the clause (bindparams) copied
+    it once per value, 17 ms for the board's 105 calls."""
     parts, values = [], {}
     for n, place in enumerate(places):
         part, bound = place.sql_text(n, radius_m)
         parts.append(part)
         values.update(bound)
-    return text("(" + " OR ".join(parts) + ")").bindparams(**values)
+    return text("(" + " OR ".join(parts) + ")"), values
 
 
 def prior_contacts_many(
@@ -186,7 +189,7 @@ def prior_contacts_many(
     lookback = timedelta(days=settings.lookback_days)
     radius = settings.radius_m
 
-    near = _near_any([p for _, p in placed], radius)
+    near, near_values = _near_any([p for _, p in placed], radius)
 
     contacts = (
         select(
@@ -226,7 +229,7 @@ def prior_contacts_many(
             Referral.status != ReferralStatus.CLOSED.value,
         )
     )
-    rows = session.execute(union_all(contacts, referrals)).all()
+    rows = session.execute(union_all(contacts, referrals), near_values).all()
 
     found = {}
     for incident, place in placed:
