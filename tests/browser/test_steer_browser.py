@@ -100,7 +100,9 @@ def test_cancel_while_en_route_reaches_the_phone_without_a_reload(
         row = call_row(board, "S-CANCEL")
         expect(row.get_by_role("button", name="Take team off")).to_be_visible()
         row.get_by_text("Cancel call…").click()  # the form comes when the box opens
-        row.get_by_label("Why cancel call S-CANCEL").select_option("caller_cancelled")
+        why = row.get_by_label("Why cancel call S-CANCEL")
+        expect(why).to_be_focused()
+        why.select_option("caller_cancelled")
         row.get_by_role("button", name="Cancel call", exact=True).click()
         expect(board.locator("#team-CR-1 .status")).to_have_text("Available")
         expect(
@@ -121,6 +123,7 @@ def test_an_urgent_update_reaches_the_phone_and_got_it_shows_on_the_board(
     try:
         row = call_row(board, "S-NOTE")
         row.get_by_text("Add update").click()
+        expect(row.get_by_label("Update for the team on call S-NOTE")).to_be_focused()
         row.get_by_label("Update for the team on call S-NOTE").fill(
             "Caller now reports a knife. <b>Stage</b> at the corner."
         )

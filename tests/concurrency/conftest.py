@@ -5,6 +5,7 @@ does), a fresh PostgreSQL database on that server, dropped afterwards."""
 import http.cookiejar
 import os
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -61,6 +62,15 @@ class Server:
 
     def log_text(self) -> str:
         return self.log.read_text()
+
+    def log_count(self, line: str, expected: int, seconds: float = 5.0) -> int:
+        """How often `line` is in the log, once it is there `expected` times or after
+        `seconds`: gunicorn writes a request's access line after its answer has gone, so the
+        client can have every answer before the log has every line."""
+        deadline = time.monotonic() + seconds
+        while (count := self.log_text().count(line)) < expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return count
 
 
 @pytest.fixture(scope="module")

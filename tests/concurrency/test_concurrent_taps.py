@@ -58,7 +58,7 @@ def test_fifty_conflicting_taps_apply_exactly_one(server):
     log = server.log_text()
     assert "database is locked" not in log
     assert "Traceback" not in log
-    assert log.count('"POST /field/status HTTP/1.1" 409') == TAPS - 1
+    assert server.log_count('"POST /field/status HTTP/1.1" 409', TAPS - 1) == TAPS - 1
 
 
 WRITERS = 6
