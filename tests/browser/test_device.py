@@ -14,6 +14,7 @@ from tests.browser.test_offline import (
     new_responder_with_call,
     open_field_screen,
     tap,
+    version_shown,
     wait_until_screen_stored,
 )
 
@@ -72,7 +73,7 @@ def test_sign_out_forgets_the_call_but_warns_about_and_keeps_unsent_taps(
     tap(page, "Accept")
     expect(page.get_by_role("button", name="En route", exact=True)).to_be_visible()
     wait_until_screen_stored(page, "En route")
-    version = int(page.locator("#field-card").get_attribute("data-team-version"))
+    version = version_shown(page)
     unsent = str(uuid.uuid4())
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     # A tap that has not reached the server, and one that has, as the outbox stores them.

@@ -118,6 +118,18 @@ def go_offline_and_tap_en_route_and_on_scene(context, page):
     return outbox_items(page)
 
 
+def version_shown(page) -> int:
+    """The team version the screen shows: a tap's answer replaces only the buttons and the team
+    bar (#field-steps carries the new version), the card's root keeps the version it was drawn
+    with until the next refresh (as refresh.js reads it)."""
+    return max(
+        int(v)
+        for v in page.locator("#field-card, #field-card [data-team-version]").evaluate_all(
+            "els => els.map(e => e.getAttribute('data-team-version')).filter(v => v)"
+        )
+    )
+
+
 def accept_online(live_app, context, live_server, username, call_sign=None):
     """Sign in and accept the team's call (a new call for `call_sign`, when named)."""
     if call_sign is not None:
@@ -125,7 +137,7 @@ def accept_online(live_app, context, live_server, username, call_sign=None):
     page = open_field_screen(context, live_server, username)
     tap(page, "Accept")
     expect(page.get_by_role("button", name="En route", exact=True)).to_be_visible()
-    version = page.locator("#field-card").get_attribute("data-team-version")
+    version = version_shown(page)
     wait_until_screen_stored(page, f'data-team-version="{version}"')
     return page
 
