@@ -11,6 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import make_url
 
 from bench.browser import LAUNCH_ARGS, chromium_path
@@ -120,8 +121,24 @@ def wait_for(page, condition, timeout=15.0):
 def wait_until(page, script, arg=None, timeout=15.0):
     """Until `script` (an expression or a function of `arg`) is truthy in the page. Not
     Playwright's wait_for_function: when its first check is false it polls by evaluating the
-    string inside the page, which the app's CSP (no 'unsafe-eval') refuses."""
-    wait_for(page, lambda: page.evaluate(script, arg), timeout)
+    string inside the page, which the app's CSP (no 'unsafe-eval') refuses. A script that
+    throws (the page between two documents, its scripts not run yet) counts as not yet; the
+    last error is raised if it never comes true."""
+    failed = []
+
+    def holds():
+        try:
+            return page.evaluate(script, arg)
+        except PlaywrightError as error:
+            failed[:] = [error]
+            return False
+
+    try:
+        wait_for(page, holds, timeout)
+    except AssertionError:
+        if failed:
+            raise failed[0] from None
+        raise
 
 
 def sign_in(page, base_url, username):
