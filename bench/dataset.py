@@ -133,18 +133,24 @@ def build(url: str, scale: int, sizes: Sizes, seed: int = 10) -> dict[str, int]:
         _history(rng, scale * sizes.history_per_x, team_ids)
         _fix_sequences()
         db.session.commit()
-        counts = {
-            "teams": db.session.scalar(select(func.count()).select_from(Team)),
-            "open calls": db.session.scalar(
-                select(func.count())
-                .select_from(Incident)
-                .where(Incident.status != IncidentStatus.CLOSED)
-            ),
-            "incidents": db.session.scalar(select(func.count()).select_from(Incident)),
-            "status events": db.session.scalar(select(func.count()).select_from(StatusEvent)),
-        }
+        counts = row_counts()
         db.engine.dispose()
     return counts
+
+
+def row_counts() -> dict[str, int]:
+    """What a data size holds (in the current app context): teams, open calls, incidents,
+    status events."""
+    return {
+        "teams": db.session.scalar(select(func.count()).select_from(Team)),
+        "open calls": db.session.scalar(
+            select(func.count())
+            .select_from(Incident)
+            .where(Incident.status != IncidentStatus.CLOSED)
+        ),
+        "incidents": db.session.scalar(select(func.count()).select_from(Incident)),
+        "status events": db.session.scalar(select(func.count()).select_from(StatusEvent)),
+    }
 
 
 def add_load_teams(url: str, count: int, calls_each: list[int]) -> list[LoadTeam]:

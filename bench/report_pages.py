@@ -23,11 +23,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 
 from heart_field.config import Config
 from heart_field.extensions import db
-from heart_field.models import Incident, IncidentStatus, StatusEvent, Team
 from heart_field.reports.forms import MAX_DAYS
 
 from . import dataset, pages
@@ -36,16 +35,7 @@ from .dataset import Sizes
 
 def _counts(url: str) -> dict[str, int]:
     with dataset.make_app(url).app_context():
-        counts = {
-            "teams": db.session.scalar(select(func.count()).select_from(Team)),
-            "open calls": db.session.scalar(
-                select(func.count())
-                .select_from(Incident)
-                .where(Incident.status != IncidentStatus.CLOSED)
-            ),
-            "incidents": db.session.scalar(select(func.count()).select_from(Incident)),
-            "status events": db.session.scalar(select(func.count()).select_from(StatusEvent)),
-        }
+        counts = dataset.row_counts()
         db.engine.dispose()
     return counts
 
