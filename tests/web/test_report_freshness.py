@@ -20,6 +20,7 @@ from heart_field.models import Outcome, Role, Shift, StatusEvent, utcnow
 from tests.conftest import make_incident, make_team, make_user, reload
 from tests.web.referral_helpers import NY, make_referral
 from tests.web.test_field import assign
+from tests.web.test_field import tap as tap_on_phone
 from tests.web.test_reports import Tables, rows_by_label, tap
 
 
@@ -50,11 +51,7 @@ def test_an_outcome_recorded_or_corrected_later_shows_in_the_next_report(sign_in
     incident = make_incident("LATE-1", received_at=utcnow() - timedelta(minutes=40))
     assign(team, incident)
     for action in ("accept", "en_route", "on_scene"):
-        answer = responder.post(
-            "/field/status",
-            {"action": action, "version": reload(team).version, "client_uuid": str(uuid.uuid4())},
-            htmx=True,
-        )
+        answer = tap_on_phone(responder, team, action)
         assert answer.status_code == 200, answer.text
 
     # Viewed while the team is still on scene: the call has no outcome yet.
