@@ -71,11 +71,17 @@ def phone(browser, playwright):
 
 
 def open_field_screen(context, live_server, username):
-    """Sign in on the phone and wait until the service worker controls the page."""
+    """Sign in on the phone and wait until the service worker controls the page and it has
+    loaded."""
     page = context.new_page()
     sign_in(page, live_server, username)
     expect(page).to_have_url(f"{live_server}/field/")
-    wait_until(page, "navigator.serviceWorker.controller !== null")
+    # Controlled from the document's start: wait for its scripts too, or a tap made at once
+    # finds no handler (the alerts button stayed off in two whole runs).
+    wait_until(
+        page,
+        "navigator.serviceWorker.controller !== null && document.readyState === 'complete'",
+    )
     return page
 
 
